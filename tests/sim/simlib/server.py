@@ -5,7 +5,6 @@ Routing: the SigV4 credential scope names the service and region; the service's 
 (simlib/<svc>.py) are imported on demand; a missing one answers 501 NotImplemented.
 """
 
-import hashlib
 import http.server
 import importlib
 import importlib.util
