@@ -1,0 +1,93 @@
+# lib.sh - sourced by every tests/integration/tNNNN-name.sh (git's t/test-lib.sh, much smaller).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   expect_code 0 "policy check accepts dev" lcb policy check "$ROOT/policies/dev.json"
+#   assert_grep "ok" "$OUT" "policy check says ok"
+#   done_testing
+#
+# Each check prints "ok - NAME" or "not ok - NAME" (with the captured output); run.sh counts them.
+# $OUT and $ERR hold the stdout and stderr of the last command run through expect_code/run.
+
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LCBACKUP=${LCBACKUP:-$ROOT/build/lcbackup}
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/lcb-test.XXXXXX")
+OUT=$T/stdout
+ERR=$T/stderr
+export LCBACKUP_CATALOG="$T/catalog.db"
+export LCBACKUP_LOG_FORMAT=text
+unset LCBACKUP_POLICY LCBACKUP_ENV LCBACKUP_NOW AWS_PROFILE
+_passed=0
+_failed=0
+_cleanups=""
+
+at_exit() { _cleanups="$1
+$_cleanups"; }
+
+_cleanup() {
+    printf '%s\n' "$_cleanups" | while IFS= read -r c; do [ -n "$c" ] && eval "$c" >/dev/null 2>&1; done
+    rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+lcb() { "$LCBACKUP" "$@"; }
+
+pass() { _passed=$((_passed + 1)); echo "ok - $1"; }
+
+fail() {
+    _failed=$((_failed + 1))
+    echo "not ok - $1"
+    [ -n "${2:-}" ] && echo "#   $2"
+    if [ -s "$OUT" ]; then echo "#   stdout:"; sed 's/^/#     /' "$OUT" | head -40; fi
+    if [ -s "$ERR" ]; then echo "#   stderr:"; sed 's/^/#     /' "$ERR" | head -40; fi
+    return 0
+}
+
+# run CMD...: run it, stdout to $OUT, stderr to $ERR, exit status to $RC.
+run() {
+    "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+}
+
+# expect_code CODE NAME CMD...
+expect_code() {
+    _want=$1; _name=$2; shift 2
+    run "$@"
+    if [ "$RC" -eq "$_want" ]; then pass "$_name"; else fail "$_name" "exit $RC, want $_want"; fi
+}
+
+# assert_grep PATTERN FILE NAME (extended regular expression)
+assert_grep() {
+    if grep -Eq -- "$1" "$2"; then pass "$3"; else fail "$3" "no line matches /$1/ in $(basename "$2")"; fi
+}
+
+assert_no_grep() {
+    if grep -Eq -- "$1" "$2"; then fail "$3" "a line matches /$1/ in $(basename "$2")"; else pass "$3"; fi
+}
+
+# assert_eq GOT WANT NAME
+assert_eq() {
+    if [ "$1" = "$2" ]; then pass "$3"; else fail "$3" "got '$1', want '$2'"; fi
+}
+
+# sql QUERY: run it on the test catalog
+sql() { sqlite3 -batch -noheader "$LCBACKUP_CATALOG" "$1"; }
+
+# sim_up [lcsim up options]: start the simulator in $T/sim and load its environment.
+sim_up() {
+    "$PY" "$ROOT/tests/sim/lcsim" up --state "$T/sim" "$@" >"$T/sim-up.log" 2>&1 || {
+        cat "$T/sim-up.log"; echo "Bail out! the simulator did not start"; exit 1; }
+    at_exit "$PY '$ROOT/tests/sim/lcsim' down --state '$T/sim'"
+    set -a; . "$T/sim/env"; set +a
+}
+
+sim_ctl() { # sim_ctl METHOD PATH [JSON]
+    curl -s -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$LCSIM_CONTROL_URL$2"
+}
+
+done_testing() {
+    echo "$_passed passed, $_failed failed"
+    [ "$_failed" -eq 0 ]
+}
