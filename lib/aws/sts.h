@@ -6,20 +6,19 @@
  * the source credentials the caller passes, so it never re-enters the credential chain.
  * AssumeRoleWithWebIdentity is sent unsigned (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN).
  *
- * Ownership: struct lcb_sts_identity and struct lcb_sts_creds are caller-owned (_init/_release).
- * The secret key and the session token live in struct lcb_secret, so they are registered for
- * redaction and wiped on release.
+ * Ownership: struct lcb_sts_identity is caller-owned (_init/_release). Credentials come back in
+ * creds.h's struct lcb_creds (caller-initialised; secret and token in struct lcb_secret, so they are
+ * redacted and wiped on release; expires from the answer's Expiration; source "sts assume-role" or
+ * "sts web identity"). assumed_arn, when not NULL, receives AssumedRoleUser/Arn.
  */
 #ifndef LCB_AWS_STS_H
 #define LCB_AWS_STS_H
 
-#include <time.h>
-
+#include "../core/buf.h"
 #include "../core/err.h"
-#include "../core/secret.h"
+#include "creds.h"
 
 struct lcb_aws;
-struct lcb_creds;
 
 struct lcb_sts_identity {
     char *account; /* "123456789012" */
@@ -36,17 +35,6 @@ void lcb_sts_identity_release(struct lcb_sts_identity *id);
 int lcb_sts_get_caller_identity(struct lcb_sts_identity *out, struct lcb_aws *aws,
                                 const struct lcb_creds *creds, struct lcb_err *err);
 
-struct lcb_sts_creds {
-    char access_key_id[128];
-    struct lcb_secret secret_access_key;
-    struct lcb_secret session_token;
-    time_t expiration;      /* from the answer's ISO-8601 Expiration */
-    char *assumed_role_arn; /* AssumedRoleUser/Arn, or NULL */
-};
-
-void lcb_sts_creds_init(struct lcb_sts_creds *c);
-void lcb_sts_creds_release(struct lcb_sts_creds *c);
-
 struct lcb_sts_assume_role {
     const char *role_arn;     /* required */
     const char *session_name; /* required; creds.c uses "lcbackup-<epoch>" as botocore does */
@@ -61,14 +49,15 @@ struct lcb_sts_assume_role {
 /* AssumeRole signed with source (NULL: the client's own credentials). Returns 0, or -1:
  * LCB_EAUTH (AccessDenied, the source credentials are bad), LCB_EUSAGE/LCB_EREFUSED
  * (ValidationError, bad duration), LCB_ETEMP, LCB_ECORRUPT (credentials missing in the answer). */
-int lcb_sts_assume_role(struct lcb_sts_creds *out, struct lcb_aws *aws,
+int lcb_sts_assume_role(struct lcb_creds *out, struct lcb_buf *assumed_arn, struct lcb_aws *aws,
                         const struct lcb_creds *source, const struct lcb_sts_assume_role *p,
                         struct lcb_err *err);
 
 /* AssumeRoleWithWebIdentity, sent unsigned: token is the OIDC token (the file's content). Returns
  * 0, or -1: LCB_EAUTH (InvalidIdentityToken, ExpiredTokenException, AccessDenied), LCB_ETEMP
  * (IDPCommunicationError after retries), LCB_ECORRUPT. */
-int lcb_sts_assume_role_web_identity(struct lcb_sts_creds *out, struct lcb_aws *aws,
+int lcb_sts_assume_role_web_identity(struct lcb_creds *out, struct lcb_buf *assumed_arn,
+                                     struct lcb_aws *aws,
                                      const char *role_arn, const char *session_name,
                                      const char *token, int duration_secs, struct lcb_err *err);
 
