@@ -207,8 +207,10 @@ def delete_cluster(ctx, body, data):
     if not body.get("cluster"):
         raise _invalid("cluster must not be empty.")
     c = _find_cluster(data, body["cluster"])
+    for s in data["services"].values():
+        _advance_service(ctx, s)
     if any(s["clusterArn"] == c["clusterArn"] and s["status"] != "INACTIVE"
-           for s in data["services"].values() if _advance_service(ctx, s) or True):
+           for s in data["services"].values()):
         raise AwsError("ClusterContainsServicesException", "The Cluster cannot be deleted "
                        "while Services are active.")
     view = _cluster_view(ctx, data, c, False)
