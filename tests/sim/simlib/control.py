@@ -223,10 +223,13 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return self._reply(400, {"error": "body is not JSON"})
+        if "octet-stream" in (self.headers.get("Content-Type") or ""):
+            body = raw         # raw bytes for module hooks (e.g. PUT /ec2/volume/<id>/content)
+        else:
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                return self._reply(400, {"error": "body is not JSON"})
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         try:
@@ -242,9 +245,11 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
         self._reply(status, out)
 
     def _reply(self, status, obj):
-        data = json.dumps(obj, indent=1, default=str).encode() + b"\n"
+        raw = isinstance(obj, (bytes, bytearray))
+        data = bytes(obj) if raw else json.dumps(obj, indent=1, default=str).encode() + b"\n"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "application/octet-stream" if raw else
+                         "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -329,7 +334,9 @@ def route(sim, method, path, query, body, full_path):
         mod = sim.module(head)
         if mod is None or not hasattr(mod, "control"):
             return 501, {"error": f"no control hooks for '{head}'"}
-        ctx = world.context(head, query.get("region") or body.get("region") or DEFAULT_REGION)
+        ctx = world.context(head, query.get("region") or
+                          (body.get("region") if isinstance(body, dict) else None) or
+                          DEFAULT_REGION)
         return mod.control(ctx, method, full_path, body)
     return 404, {"error": f"no control route {method} {path}"}
 
