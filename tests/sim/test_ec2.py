@@ -8,6 +8,7 @@ import pathlib
 import sys
 import time
 import unittest
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -453,6 +454,22 @@ class CliAndRestart(Ec2Base):
                                        "--snapshot-ids", "snap-0123456789abcdef0")
         self.assertNotEqual(rc, 0)
         self.assertIn("InvalidSnapshot.NotFound", err)
+
+    def test_raw_content_hooks(self):
+        vid = self.volume(size=1)
+        blob = os.urandom(300000)
+        base = f"{self.sim.control_url}/ec2/volume/{vid}/content"
+        req = urllib.request.Request(base + "?offset=4096", data=blob, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            self.assertEqual(json.loads(r.read())["contentBytes"], 4096 + len(blob))
+        with urllib.request.urlopen(base + "?raw=1", timeout=30) as r:
+            self.assertEqual(r.headers["Content-Type"], "application/octet-stream")
+            self.assertEqual(r.read(), bytes(4096) + blob)
+        sid = self.snapshot(vid)
+        url = f"{self.sim.control_url}/ec2/snapshot/{sid}/content?raw=1&region={WEST}"
+        with urllib.request.urlopen(url, timeout=30) as r:
+            self.assertEqual(r.read(), bytes(4096) + blob)
 
     def test_restart_keeps_state(self):
         vid = self.volume(size=2, TagSpecifications=[{"ResourceType": "volume", "Tags": [

@@ -15,8 +15,12 @@ Asynchronous changes (control API POST /delays and /holds):
   "ebs.snapshot_quota" (default 10000) snapshots per region (else SnapshotLimitExceeded);
                                       also settable per region with POST /ec2/knobs
 Control hooks (/ec2/..., ?region=R, default eu-west-1):
-  PUT  /ec2/volume/<id>/content      write bytes: JSON {"base64": ..., "offset": N} (or raw)
-  GET  /ec2/volume/<id>/content      read back the written extent: {"base64", "bytes", "sha256"}
+  PUT  /ec2/volume/<id>/content      write bytes at ?offset=N (default 0): the raw request body
+                                     with Content-Type: application/octet-stream, or JSON
+                                     {"base64": ..., "offset": N}
+  GET  /ec2/volume/<id>/content      read back the written extent (offset 0 .. highest byte
+                                     written): JSON {"base64", "bytes", "sha256"}; with
+                                     ?raw=1 the bytes themselves (application/octet-stream)
   GET  /ec2/snapshot/<id>/content    the same for a snapshot's data
   POST /ec2/snapshot/<id>/fail       {"message": ...}: the snapshot goes to state "error"
   GET|POST /ec2/knobs                {"snapshot_quota": N}
@@ -983,15 +987,21 @@ def _content_reply(content):
 
 
 def control(ctx, method, path, body):
-    parts = [p for p in path.split("?")[0].split("/") if p]
+    from urllib.parse import parse_qsl
+    route, _, qs = path.partition("?")
+    query = dict(parse_qsl(qs))
+    parts = [p for p in route.split("/") if p]
     if parts[:1] == ["ec2"]:
         parts = parts[1:]
     if len(parts) == 3 and parts[0] in ("volume", "snapshot") and parts[2] == "content":
         if method == "GET":
-            return 200, _content_reply(read_content(ctx, parts[0], parts[1]))
+            content = read_content(ctx, parts[0], parts[1])
+            if query.get("raw") in ("1", "true"):
+                return 200, content
+            return 200, _content_reply(content)
         if method == "PUT" and parts[0] == "volume":
             if isinstance(body, (bytes, bytearray)):
-                content, offset = bytes(body), 0
+                content, offset = bytes(body), int(query.get("offset", 0))
             elif "base64" in body:
                 content, offset = base64.b64decode(body["base64"]), int(body.get("offset", 0))
             else:
