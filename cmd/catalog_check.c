@@ -19,7 +19,7 @@ cmd_catalog_check(struct lcb_ctx *ctx, int argc, char **argv)
     struct lcb_buf report = LCB_BUF_INIT;
     int n;
 
-    if (lcb_opt_parse(opts, argc, argv, NULL, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0)
         return -1;
     n = lcb_catalog_check(ctx->cat, &report, &ctx->err);
     if (n < 0) {

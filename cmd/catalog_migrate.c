@@ -16,7 +16,7 @@ cmd_catalog_migrate(struct lcb_ctx *ctx, int argc, char **argv)
 {
     const struct lcb_opt opts[] = { { NULL, 0, 0, NULL } };
 
-    if (lcb_opt_parse(opts, argc, argv, NULL, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0)
         return -1;
     if (ctx->json)
         fprintf(ctx->out, "{\"catalog\":\"%s\",\"schema_version\":%d}\n",

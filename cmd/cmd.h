@@ -2,7 +2,8 @@
  * cmd.h - what every subcommand sees: the context main() prepares, and the command table's row.
  *
  * A command is `int cmd_<verb>_<noun>(struct lcb_ctx *ctx, int argc, char **argv)`: argv holds the
- * arguments after the command words (global options already removed). It returns 0 on success, or -1
+ * arguments after the command words (global options already removed). It starts with
+ * lcb_cmd_begin() and returns 0 on success, or -1
  * with ctx->err filled; main() prints that error and maps its code to the exit status. Results go to
  * ctx->out (stdout), logs to stderr through lcb_log().
  */
@@ -31,6 +32,7 @@ enum {
 
 struct lcb_ctx {
     const char *cmd_name; /* "backup rds" */
+    const struct lcb_cmd *cmd;
     /* global options */
     const char *policy_path;
     const char *env;
@@ -62,6 +64,12 @@ struct lcb_cmd {
     const char *help;  /* one line for `lcbackup --help` */
     const char *usage; /* the full usage text, the same as the command's page under docs/ */
 };
+
+/* The start of every command: parse its options (usage errors come first, before anything is
+ * opened), then prepare what its setup flags ask for: policy, catalog, lock, run record, AWS.
+ * Returns 0 or -1 with ctx->err. pos may be NULL when the command takes no positional argument. */
+int lcb_cmd_begin(struct lcb_ctx *ctx, const struct lcb_opt *opts, int argc, char **argv,
+                  struct lcb_strlist *pos);
 
 /* Declare a command implemented in cmd/<name>.c. */
 #define LCB_CMD_DECLARE(name)                                                                      \

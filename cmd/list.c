@@ -95,7 +95,7 @@ cmd_list(struct lcb_ctx *ctx, int argc, char **argv)
     };
 
     memset(&f, 0, sizeof(f));
-    if (lcb_opt_parse(opts, argc, argv, NULL, &ctx->err) < 0 ||
+    if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0 ||
         check_filters(ctx, f.kind, f.status) < 0)
         return -1;
     if (since)

@@ -190,14 +190,14 @@ main(int argc, char **argv)
     snprintf(name, sizeof(name), "%s%s%s", cmd->verb, cmd->noun ? " " : "",
              cmd->noun ? cmd->noun : "");
     ctx.cmd_name = name;
+    ctx.cmd = cmd;
     if (has_help_flag(rest - used, args + used)) {
         fputs(cmd->usage, stdout);
         free(args);
         return 0;
     }
-    rc = lcb_setup_command(&ctx, cmd);
-    if (rc == 0)
-        rc = cmd->fn(&ctx, rest - used, args + used);
+    lcb_log_set_context(ctx.cmd_name, NULL);
+    rc = cmd->fn(&ctx, rest - used, args + used);
     if (rc < 0 && lcb_sig_pending() && ctx.err.code != LCB_EINTR)
         lcb_wrap(&ctx.err, "interrupted");
     status = rc < 0 ? lcb_exit_status(ctx.err.code) : 0;

@@ -23,7 +23,7 @@ cmd_policy_check(struct lcb_ctx *ctx, int argc, char **argv)
     int failed = 0;
     size_t i;
 
-    if (lcb_opt_parse(opts, argc, argv, &files, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, &files) < 0)
         return -1;
     if (files.n == 0) {
         lcb_strlist_release(&files);

@@ -70,7 +70,7 @@ cmd_policy_show(struct lcb_ctx *ctx, int argc, char **argv)
     struct lcb_buf out = LCB_BUF_INIT;
     int rc = -1;
 
-    if (lcb_opt_parse(opts, argc, argv, &files, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, &files) < 0)
         goto out;
     if (files.n != 1) {
         lcb_err_set(&ctx->err, LCB_EUSAGE, "give exactly one policy file");

@@ -189,6 +189,15 @@ lcb_setup_command(struct lcb_ctx *ctx, const struct lcb_cmd *cmd)
     return 0;
 }
 
+int
+lcb_cmd_begin(struct lcb_ctx *ctx, const struct lcb_opt *opts, int argc, char **argv,
+              struct lcb_strlist *pos)
+{
+    if (lcb_opt_parse(opts, argc, argv, pos, &ctx->err) < 0)
+        return -1;
+    return lcb_setup_command(ctx, ctx->cmd);
+}
+
 static const char *
 run_status(int rc, int status)
 {

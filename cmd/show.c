@@ -48,7 +48,7 @@ cmd_show(struct lcb_ctx *ctx, int argc, char **argv)
     size_t i;
     int rc = -1;
 
-    if (lcb_opt_parse(opts, argc, argv, &ids, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, &ids) < 0)
         goto out;
     if (ids.n != 1) {
         lcb_err_set(&ctx->err, LCB_EUSAGE, "give exactly one id");

@@ -12,7 +12,7 @@ cmd_version(struct lcb_ctx *ctx, int argc, char **argv)
 {
     const struct lcb_opt opts[] = { { NULL, 0, LCB_OPT_FLAG, NULL } };
 
-    if (lcb_opt_parse(opts, argc, argv, NULL, &ctx->err) < 0)
+    if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0)
         return -1;
     lcb_version_print(ctx->out, ctx->json);
     return 0;

@@ -273,6 +273,23 @@ lcb_json_detach(struct lcb_json *parent, struct lcb_json *item)
     return J(cJSON_DetachItemViaPointer(C(parent), C(item)));
 }
 
+/* cJSON indents with tabs and writes "key":<tab>value; people read two spaces and ": ".
+ * Raw tabs cannot occur inside JSON strings (they are escaped), so this rewrite is safe. */
+static void
+add_pretty(struct lcb_buf *out, const char *s)
+{
+    int line_start = 1;
+
+    for (; *s; s++) {
+        if (*s == '\t') {
+            lcb_buf_adds(out, line_start ? "  " : " ");
+            continue;
+        }
+        line_start = *s == '\n';
+        lcb_buf_addch(out, *s);
+    }
+}
+
 void
 lcb_json_print(struct lcb_buf *out, const struct lcb_json *j, int pretty)
 {
@@ -282,6 +299,9 @@ lcb_json_print(struct lcb_buf *out, const struct lcb_json *j, int pretty)
         fprintf(stderr, "lcbackup: out of memory printing JSON\n");
         abort();
     }
-    lcb_buf_adds(out, s);
+    if (pretty)
+        add_pretty(out, s);
+    else
+        lcb_buf_adds(out, s);
     cJSON_free(s);
 }

@@ -556,9 +556,11 @@ lcb_policy_parse(struct lcb_policy **out, const char *name, const char *text, si
 
     *out = NULL;
     if (lcb_json_parse(&root, text, len, err) < 0) {
+        char where[LCB_ERR_MSG_LEN];
+        snprintf(where, sizeof(where), "%s", err->msg);
         if (problems)
-            lcb_buf_addf(problems, "%s: %s\n", name, err->msg);
-        return lcb_wrap(err, "%s", name);
+            lcb_buf_addf(problems, "%s: %s\n", name, where);
+        return lcb_err_set(err, LCB_ECORRUPT, "%s: %s", name, where);
     }
     p = lcb_xcalloc(1, sizeof(*p));
     p->file = lcb_xstrdup(name);
