@@ -359,10 +359,31 @@ class CopyAndTags(Ec2Base):
         self.assertEqual(get_content(self.sim, "snapshot", cid, region=CENTRAL), data)
         nv = self.ec2c.create_volume(AvailabilityZone="eu-central-1b", SnapshotId=cid)
         self.assertEqual(get_content(self.sim, "volume", nv["VolumeId"], region=CENTRAL), data)
-        self.err("InvalidSnapshot.NotFound", self.ec2c.copy_snapshot, SourceRegion=WEST,
-                 SourceSnapshotId="snap-0123456789abcdef0")
+        # same region: the source is checked at once; cross region: the copy is accepted,
+        # then fails (AWS behaves so with a wrong SourceRegion)
         self.err("InvalidSnapshot.NotFound", self.ec2c.copy_snapshot, SourceRegion=CENTRAL,
                  SourceSnapshotId=src)
+        self.sim.control("POST", "/delays", {"ebs.snapshot_copy": 30})
+        lost = self.ec2c.copy_snapshot(SourceRegion=WEST,
+                                       SourceSnapshotId="snap-0123456789abcdef0")["SnapshotId"]
+        s = self.ec2c.describe_snapshots(SnapshotIds=[lost])["Snapshots"][0]
+        self.assertEqual(s["State"], "pending")
+        self.sim.control("POST", "/delays", {"ebs.snapshot_copy": 0})
+        s = self.ec2c.describe_snapshots(SnapshotIds=[lost])["Snapshots"][0]
+        self.assertEqual(s["State"], "error")
+        self.assertIn("does not exist", s["StateMessage"])
+
+    def test_concurrent_copy_limit(self):
+        vid = self.volume(size=1)
+        src = self.snapshot(vid)
+        self.sim.control("POST", "/delays", {"ebs.snapshot_copy": 60, "ebs.copy_limit": 2})
+        for _ in range(2):
+            self.ec2c.copy_snapshot(SourceRegion=WEST, SourceSnapshotId=src)
+        e = self.err("ResourceLimitExceeded", self.ec2c.copy_snapshot, SourceRegion=WEST,
+                     SourceSnapshotId=src)
+        self.assertIn("Too many snapshot copies in progress", e.response["Error"]["Message"])
+        self.sim.control("POST", "/delays", {"ebs.snapshot_copy": 0})
+        self.ec2c.copy_snapshot(SourceRegion=WEST, SourceSnapshotId=src)
 
     def test_encrypted_copy_and_bad_key(self):
         kms = self.sim.client("kms", region=CENTRAL)

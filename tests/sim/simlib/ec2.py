@@ -14,6 +14,8 @@ Asynchronous changes (control API POST /delays and /holds):
                                       (else SnapshotCreationPerVolumeRateExceeded)
   "ebs.snapshot_quota" (default 10000) snapshots per region (else SnapshotLimitExceeded);
                                       also settable per region with POST /ec2/knobs
+  "ebs.copy_limit" (default 20)       concurrent CopySnapshot copies pending in a destination
+                                      region (else ResourceLimitExceeded)
 Control hooks (/ec2/..., ?region=R, default eu-west-1):
   PUT  /ec2/volume/<id>/content      write bytes at ?offset=N (default 0): the raw request body
                                      with Content-Type: application/octet-stream, or JSON
@@ -773,20 +775,36 @@ def copy_snapshot(ctx, params, data):
     sstore = _store(sctx) if sctx is not ctx else None
     src_data = sstore.read() if sstore else data
     src = src_data["snapshots"].get(src_id)
-    if src is None:
+    if src is None and sctx is ctx:
         raise AwsError("InvalidSnapshot.NotFound", f"The snapshot '{src_id}' does not exist.")
-    _advance_snapshot(sctx, src)
-    if src["state"] != "completed":
-        raise AwsError("IncorrectState", f"Snapshot '{src_id}' is in invalid state - "
-                       f"{src['state']}")
+    if src is not None:
+        _advance_snapshot(sctx, src)
+        if src["state"] != "completed":
+            raise AwsError("IncorrectState", f"Snapshot '{src_id}' is in invalid state - "
+                           f"{src['state']}")
     tags = _tag_specs(params, "snapshot")
     enc, key, key_ok = _encryption(ctx, params, None)
-    if src["encrypted"] and not enc:
+    if src is not None and src["encrypted"] and not enc:
         enc, key, key_ok = True, _default_ebs_key(ctx), True
     _check_quota(ctx, data, 1)
+    limit = int(ctx.delay("ebs.copy_limit", 20))
+    for x in data["snapshots"].values():
+        _advance_snapshot(ctx, x)
+    copying = sum(1 for x in data["snapshots"].values()
+                  if x.get("copiedFrom") and x["state"] == "pending")
+    if copying >= limit:
+        raise AwsError("ResourceLimitExceeded", f"Too many snapshot copies in progress. The "
+                       f"limit is {limit} for this destination region.")
     _dry_run(params)
     sid = _new_id("snap", data)
-    _sparse_copy(_snap_path(sctx, src_id), _snap_path(ctx, sid))
+    if src is None:
+        # A cross-region copy of a snapshot the source region does not have is accepted;
+        # the copy stays pending, then fails (what AWS does with a wrong SourceRegion).
+        src = {"volumeSize": 0, "encrypted": enc, "contentBytes": 0,
+               "fail": f"the source snapshot {src_id} does not exist in {src_region}"}
+        open(_snap_path(ctx, sid), "wb").close()
+    else:
+        _sparse_copy(_snap_path(sctx, src_id), _snap_path(ctx, sid))
     desc = params.get("Description")
     if desc is None:
         desc = f"[Copied {src_id} from {src_region}]"
@@ -797,6 +815,8 @@ def copy_snapshot(ctx, params, data):
          "copiedFrom": f"{src_region}/{src_id}"}
     if not key_ok:
         s["failAfter"] = f"The KMS key {key} is not valid in {ctx.region}"
+    if src.get("fail"):
+        s["failAfter"] = src["fail"]
     data["snapshots"][sid] = s
     return f"{_x('snapshotId', sid)}{_tagset(tags)}"
 

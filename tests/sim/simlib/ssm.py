@@ -835,6 +835,8 @@ def _rds_db_url(ctx, env):
         return None
     if isinstance(info.get(env), dict):
         info = info[env]
+    elif info.get("env") and info["env"] != env:
+        return None
     if info.get("url") or info.get("db_url"):
         return info.get("url") or info.get("db_url")
     ep = info.get("endpoint") if isinstance(info.get("endpoint"), dict) else {}
@@ -915,6 +917,8 @@ def seed(ctx, name="legocity", sizes=None):
         for env in ("dev", "prod"):
             for pname, ptype, value, extra in _seed_parameters(ctx, env, sizes):
                 if pname in data["params"]:
+                    entry = data["params"][pname]
+                    entry["tags"] = dict(extra.get("tags") or {}, **entry["tags"])
                     continue
                 body = {"Name": pname, "Type": ptype, "Value": value}
                 for k in ("Description", "Tier", "AllowedPattern", "KeyId"):
