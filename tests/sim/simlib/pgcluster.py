@@ -41,7 +41,7 @@ PGBIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
 ENGINE_VERSION = "15"
 BLCKSZ = 8192
-SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; ".s.PGSQL.NNNNN" needs room
+SOCKET_PATH_MAX = 107  # sun_path is 108 bytes with its NUL
 
 
 class PgError(Exception):
@@ -197,7 +197,7 @@ class Cluster:
         _make_pg_dir(path)
         _make_pg_dir(path / "archive")
         run_dir = path / "run"
-        if len(str(run_dir)) + 20 > SOCKET_PATH_MAX:
+        if len(str(run_dir)) + len("/.s.PGSQL.65535.lock") > SOCKET_PATH_MAX:
             digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
             run_dir = pathlib.Path("/tmp") / ("lcpg-" + digest)
         _make_pg_dir(run_dir)
@@ -279,6 +279,8 @@ class Cluster:
             return
         _run([PGBIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", str(timeout), "stop"],
              timeout=timeout + 10)
+        if not str(self.socket_dir).startswith(str(self.path)):
+            shutil.rmtree(self.socket_dir, ignore_errors=True)  # a /tmp fallback; start remakes it
 
     def remove(self):
         """Stop (immediately) and delete the cluster directory."""
