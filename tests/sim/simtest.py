@@ -120,6 +120,8 @@ class Sim:
         sess.set_config_variable("config_file", str(self.state_dir / "aws-config"))
         sess.set_config_variable("credentials_file", str(self.state_dir / "aws-credentials"))
         cfg = {"s3": {"addressing_style": "path"}}
+        if service == "s3":
+            cfg["signature_version"] = "s3v4"   # botocore 1.29 presigns with SigV2 otherwise
         cfg.update(config)
         c = sess.create_client(
             service, region_name=region, endpoint_url=self.endpoint,
@@ -211,3 +213,61 @@ def _stop_all():
             sim.stop()
         except Exception as e:   # best effort at exit
             sys.stderr.write(f"simtest: stopping {sim.state_dir}: {e}\n")
+
+
+class RawResponse:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def error_code(self):
+        """Code from an XML (<Code>) or JSON (__type) error body."""
+        text = self.body.decode("utf-8", "replace")
+        if text.lstrip().startswith("{"):
+            return json.loads(text).get("__type")
+        i = text.find("<Code>")
+        return text[i + 6:text.find("</Code>", i)] if i >= 0 else None
+
+
+def send_raw(sim, method, path, body=b"", headers=None):
+    """Send an HTTP request to the AWS endpoint as is (no signing)."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(sim.endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        return RawResponse(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+def signed_request(sim, method, path, service, region="eu-west-1", body=b"", headers=None,
+                   access_key=None, secret_key=None, token=None, payload_hash=None,
+                   mutate=None):
+    """Sign a request with botocore's SigV4 signer (S3 rules for service 's3'), let `mutate`
+    change the signed request (headers dict, body, path) to simulate tampering, send it and
+    return a RawResponse. payload_hash overrides x-amz-content-sha256 (S3)."""
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    base = S3SigV4Auth if service == "s3" else SigV4Auth
+
+    class Signer(base):
+        def payload(self, request):
+            return payload_hash if payload_hash else super().payload(request)
+
+    req = AWSRequest(method=method, url=sim.endpoint + path, data=body,
+                     headers=dict(headers or {}))
+    creds = Credentials(access_key or sim.access_key, secret_key or sim.secret_key, token)
+    Signer(creds, service, region).add_auth(req)
+    out = {"headers": {k: v for k, v in req.headers.items()}, "body": body, "path": path}
+    if mutate:
+        mutate(out)
+    return send_raw(sim, method, out["path"], out["body"], out["headers"])

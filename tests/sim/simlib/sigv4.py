@@ -230,6 +230,10 @@ def verify(req, lookup, server_now):
     qp = req.query_params
     auth = req.headers.get("Authorization")
     presigned = False
+    if (auth and auth.startswith("AWS ")) or any(k == "AWSAccessKeyId" for k, _ in qp):
+        raise AwsError("InvalidRequest", "The authorization mechanism you have provided is not "
+                       "supported. Please use AWS4-HMAC-SHA256.", 400) if s3 else \
+            auth_error(proto, "malformed", "only AWS4-HMAC-SHA256 signatures are supported")
     if auth:
         a = parse_authorization(auth)
         if a is None:
