@@ -45,6 +45,7 @@ lcb_buf_grow(struct lcb_buf *b, size_t n)
     if (want < 64)
         want = 64;
     b->ptr = lcb_xrealloc(b->ptr, want);
+    b->ptr[b->len] = '\0'; /* a fresh allocation must read as "" too */
     b->cap = want;
     return 0;
 }
