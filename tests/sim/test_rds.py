@@ -286,6 +286,16 @@ class RdsCore(RdsBase):
         # the restored instance is writable and itself restorable
         sql(d["Endpoint"]["Port"], "INSERT INTO marks VALUES ('C')")
         self.assertIn("LatestRestorableTime", self.instance("pitr-a"))
+        # UseLatestRestorableTime, once that time is past the second write, has both
+        after_b = datetime.datetime.now(datetime.timezone.utc)
+        wait_for(lambda: self.instance("payload-src")["LatestRestorableTime"] >= after_b,
+                 "LatestRestorableTime past the second write", timeout=30, interval=0.3)
+        self.rds.restore_db_instance_to_point_in_time(
+            SourceDBInstanceIdentifier="payload-src", TargetDBInstanceIdentifier="pitr-latest",
+            UseLatestRestorableTime=True)
+        d = self.wait_instance("pitr-latest")
+        self.assertEqual(sql(d["Endpoint"]["Port"], "SELECT string_agg(name, ',' ORDER BY name) "
+                                                     "FROM marks"), ["A,B"])
 
     def test_pitr_outside_the_window_is_refused(self):
         src = self.instance("payload-src")
@@ -356,6 +366,19 @@ class RdsCore(RdsBase):
             SourceDBSnapshotIdentifier="arn:aws:rds:eu-west-1:123456789012:snapshot:gone",
             TargetDBSnapshotIdentifier="dr-copy-2"), ("DBSnapshotNotFound", 404))
         self.rds_alt.delete_db_instance(DBInstanceIdentifier="dr-db", SkipFinalSnapshot=True)
+        # encrypting copy: the key must live in the destination region
+        key = self.sim.client("kms", region=ALT_REGION).create_key()["KeyMetadata"]["Arn"]
+        enc = self.rds_alt.copy_db_snapshot(SourceDBSnapshotIdentifier=src["DBSnapshotArn"],
+                                            TargetDBSnapshotIdentifier="dr-copy-enc",
+                                            KmsKeyId=key)["DBSnapshot"]
+        self.assertEqual((enc["Encrypted"], enc["KmsKeyId"]), (True, key))
+        home_key = self.sim.client("kms").create_key()["KeyMetadata"]["Arn"]
+        for bad in (home_key, "alias/no-such-key"):
+            self.assertEqual(self.error(self.rds_alt.copy_db_snapshot,
+                                        SourceDBSnapshotIdentifier=src["DBSnapshotArn"],
+                                        TargetDBSnapshotIdentifier="dr-copy-bad", KmsKeyId=bad),
+                             ("KMSKeyNotAccessibleFault", 400))
+        self.wait_snapshot("dr-copy-enc", client=self.rds_alt)
 
     def test_held_or_modifying_instance_refuses_work(self):
         self.sim.control("POST", "/rds/instances/payload-src/hold", {"state": "modifying"})
@@ -489,6 +512,9 @@ class RdsLifecycle(RdsBase):
 
     def test_delete_needs_a_final_snapshot_decision_then_removes_the_cluster(self):
         self.create("gone-db")
+        self.assertEqual(self.error(self.rds.create_db_snapshot, DBSnapshotIdentifier="early",
+                                    DBInstanceIdentifier="gone-db"),
+                         ("InvalidDBInstanceState", 400))           # still creating
         d = self.wait_instance("gone-db")
         port = d["Endpoint"]["Port"]
         sql(port, "CREATE TABLE t (x int); INSERT INTO t VALUES (7);")
@@ -625,6 +651,23 @@ class RdsSeed(unittest.TestCase):
         idx = sql(port, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'",
                   db="payload", user=user, password=pw)
         self.assertGreaterEqual(int(idx[0]), 20)
+
+    def test_map_layers_reference_entities_of_the_broker_seed(self):
+        from simlib import broker_seed
+        counts = broker_seed.type_counts(20000)      # the broker seed's default size
+        broker_ids = set()
+        for etype in ("Streetlight", "WeatherObserved"):
+            width = max(4, len(str(counts[etype])))
+            broker_ids |= {broker_seed.eid(etype, n, width)
+                           for n in range(1, counts[etype] + 1)}
+        rows = sql(self.info["port"], "SELECT DISTINCT entity_id FROM map_layers",
+                   db="payload", user=self.info["username"], password=self.info["password"])
+        self.assertGreater(len(rows), 100)
+        self.assertEqual(set(rows) - broker_ids, set())
+        big = rdsmod.seed_sizes({"entities": 200000})
+        self.assertEqual((big["streetlight_width"], big["weather_width"]), (5, 5))
+        small = rdsmod.seed_sizes({"entities": 100})
+        self.assertEqual((small["weather_entities"], small["streetlight_entities"]), (8, 30))
 
     def test_read_only_role_reads_but_cannot_write(self):
         port = self.info["port"]

@@ -1,7 +1,8 @@
 -- LegoCity PayloadCMS database (lcsim seed), shaped like Payload 3's Postgres adapter
 -- (drizzle): serial ids, timestamp(3) with time zone, *_idx indexes, payload_* tables.
 -- psql variables (set by simlib/rds.py with \set): users, pages, media, map_layers,
--- weather_entities, streetlight_entities, preferences.
+-- preferences, weather_entities/streetlight_entities (how many broker ids to reference) and
+-- weather_width/streetlight_width (the broker's zero padding of those ids).
 -- Deterministic: every value derives from the row number, so two seeds of the same sizes
 -- produce the same rows and the same fingerprints.
 
@@ -182,9 +183,9 @@ SELECT CASE WHEN g % 5 = 0 THEN 'Weather ' ELSE 'Streetlight ' END || g,
        (CASE WHEN g % 5 = 0 THEN 'weather' ELSE 'streetlight' END)::enum_map_layers_layer_type,
        CASE WHEN g % 5 = 0
             THEN 'urn:ngsi-ld:WeatherObserved:lego-city-'
-                 || lpad((1 + (g / 5) % :weather_entities)::text, 4, '0')
+                 || lpad((1 + (g / 5) % :weather_entities)::text, :weather_width, '0')
             ELSE 'urn:ngsi-ld:Streetlight:lego-city-'
-                 || lpad((1 + g % :streetlight_entities)::text, 4, '0') END,
+                 || lpad((1 + g % :streetlight_entities)::text, :streetlight_width, '0') END,
        CASE WHEN g % 5 = 0 THEN 'WeatherObserved' ELSE 'Streetlight' END,
        1 + (g * 3) % :pages,
        jsonb_build_object('color', '#' || substr(md5('style' || g), 1, 6),

@@ -1415,16 +1415,23 @@ def _seed_sql(sizes):
 
 
 def seed_sizes(sizes=None):
-    """Row counts of the Payload seed; `sizes` may override them ("payload_scale" multiplies
-    every default)."""
+    """Row counts of the Payload seed: "payload_scale" multiplies every default,
+    "payload_<table>" sets one. map_layers reference broker entities that exist in the
+    broker seed of the same sizes (its "entities", default 20000: 30% Streetlight, 8%
+    WeatherObserved, ids zero-padded to at least 4 digits)."""
     sizes = dict(sizes or {})
     scale = float(sizes.get("payload_scale", 1))
     base = {"users": 200, "pages": 4000, "media": 6000, "map_layers": 12000,
-            "weather_entities": 50, "streetlight_entities": 200, "preferences": 2000}
+            "preferences": 2000}
     out = {k: max(1, int(v * scale)) for k, v in base.items()}
     for k in base:
         if "payload_" + k in sizes:
             out[k] = int(sizes["payload_" + k])
+    entities = int(sizes.get("entities", 20000))
+    for kind, share, cap in (("weather", 0.08, 50), ("streetlight", 0.30, 200)):
+        in_broker = int(entities * share)
+        out[kind + "_entities"] = max(1, min(cap, in_broker))
+        out[kind + "_width"] = max(4, len(str(in_broker)))
     return out
 
 
