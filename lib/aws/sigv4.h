@@ -81,8 +81,10 @@ void lcb_sigv4_sign(struct lcb_sigv4_out *out, const struct lcb_sigv4_req *req,
                     const struct lcb_sigv4_key *key, struct lcb_sigv4_cache *cache);
 
 /* Presign: out->query becomes "<request's query pairs>&X-Amz-Algorithm=...&X-Amz-Credential=...
- * &X-Amz-Date=...&X-Amz-Expires=...&X-Amz-SignedHeaders=...[&X-Amz-Security-Token=...]
- * &X-Amz-Signature=..." in botocore's order. expires is seconds (1..LCB_SIGV4_MAX_EXPIRES). */
+ * &X-Amz-Date=...&X-Amz-SignedHeaders=...&X-Amz-Expires=...[&X-Amz-Security-Token=...]
+ * &X-Amz-Signature=...", the order of botocore's signer when python3-awscrt is installed (as it is
+ * with Debian's awscli; pure-Python botocore puts X-Amz-Expires before X-Amz-SignedHeaders; the
+ * signature is the same). expires is seconds (1..LCB_SIGV4_MAX_EXPIRES). */
 void lcb_sigv4_presign(struct lcb_sigv4_out *out, const struct lcb_sigv4_req *req,
                        const struct lcb_sigv4_key *key, int64_t expires,
                        struct lcb_sigv4_cache *cache);

@@ -112,6 +112,11 @@ void lcb_http_resp_reset(struct lcb_http_resp *r);
 int lcb_http_send(struct lcb_http *h, const struct lcb_http_req *req, struct lcb_http_resp *resp,
                   struct lcb_err *err);
 
+/* For retry decisions on a failed lcb_http_send: did it time out; was it certainly never sent
+ * (connection refused, name not resolved)? */
+int lcb_http_timed_out(const struct lcb_err *err);
+int lcb_http_never_sent(const struct lcb_err *err);
+
 /* Is this URL acceptable to this client (the http:// rule)? Returns 0 or -1 (LCB_ECONFIG). */
 int lcb_http_check_url(const struct lcb_http *h, const char *url, int allow_plain_http,
                        struct lcb_err *err);
