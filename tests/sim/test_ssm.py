@@ -28,9 +28,9 @@ SIM = None
 
 
 def setUpModule():
+    # The full LegoCity seed: the SSM seed meets the RDS seed (db-url) and the broker (url).
     global SIM
-    SIM = simtest.Sim.start(seed=None)
-    SIM.control("POST", "/ssm/seed", {})
+    SIM = simtest.Sim.start(seed="legocity")
 
 
 def tearDownModule():
@@ -378,7 +378,23 @@ class SeedCliRestart(SsmBase):
             {"Key": "tag:lcbackup:class", "Values": ["secret"]}])
         self.assertGreaterEqual(len(tagged), 8)
         hist = self.ssm.get_parameter_history(Name="/legocity/prod/broker/url")["Parameters"]
-        self.assertEqual(len(hist), 2)
+        self.assertGreaterEqual(len(hist), 2)
+        self.assertEqual(hist[0]["Value"], "http://127.0.0.1:1026")
+
+    def test_seed_meets_rds_and_broker(self):
+        url = self.ssm.get_parameter(Name="/legocity/dev/broker/url")["Parameter"]["Value"]
+        self.assertEqual(url, self.sim.broker_url)
+        rds_seed = self.sim.state_dir / "rds" / "seed.json"
+        self.assertTrue(rds_seed.exists(), "the RDS seed did not run")
+        info = json.loads(rds_seed.read_text())
+        p = self.ssm.get_parameter(Name=f"/legocity/{info['env']}/payload/db-url",
+                                   WithDecryption=True)["Parameter"]
+        self.assertEqual(p["Value"], info["url"])
+        self.assertIn(f":{info['password']}@", p["Value"])
+        tags = self.ssm.list_tags_for_resource(
+            ResourceType="Parameter",
+            ResourceId=f"/legocity/{info['env']}/payload/db-url")["TagList"]
+        self.assertIn({"Key": "lcbackup:class", "Value": "secret"}, tags)
 
     def test_cli_by_path_across_pages(self):
         rc, out, err = simtest.aws_cli(self.sim, "ssm", "get-parameters-by-path",
@@ -413,6 +429,28 @@ class SeedCliRestart(SsmBase):
                                        "Key=Path,Option=Recursive,Values=/legocity")
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(json.loads(out)["Parameters"]), 32)
+
+    def test_restart_moves_broker_url_with_the_broker(self):
+        import socket
+        old = self.sim.broker_url
+        port = int(old.rsplit(":", 1)[1])
+        self.sim._down()
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen(1)
+            self.sim._up()
+        finally:
+            blocker.close()
+        new = self.sim.broker_url
+        self.assertNotEqual(new, old)
+        ssm = self.sim.client("ssm")
+        for env in ("dev", "prod"):
+            p = ssm.get_parameter(Name=f"/legocity/{env}/broker/url")["Parameter"]
+            self.assertEqual(p["Value"], new)
+        hist = ssm.get_parameter_history(Name="/legocity/prod/broker/url")["Parameters"]
+        self.assertEqual([h["Value"] for h in hist][-2:], [old, new])
 
     def test_restart_keeps_state(self):
         self.ssm.put_parameter(Name="/t/restart/s", Value="survives", Type="SecureString",

@@ -741,9 +741,31 @@ READERS = {
 }
 
 
+_refreshed = set()
+
+
+def _refresh_broker_urls(ctx):
+    """Once per process and region: the seeded broker/url parameters follow the broker's
+    port when a restart had to move it (only while they still hold the value we seeded)."""
+    key = (str(ctx.state_dir), ctx.region)
+    broker = getattr(getattr(ctx, "world", None), "broker", None)
+    if key in _refreshed or broker is None or not getattr(broker, "port", None):
+        return
+    _refreshed.add(key)
+    url = f"http://127.0.0.1:{broker.port}"
+    with _store(ctx).update() as data:
+        for name, seeded in list(data.get("seeded_urls", {}).items()):
+            entry = data["params"].get(name)
+            if not entry or seeded == url or entry["history"][-1].get("value") != seeded:
+                continue
+            put_parameter(ctx, {"Name": name, "Value": url, "Overwrite": True}, data)
+            data["seeded_urls"][name] = url
+
+
 def handle(ctx, request):
     op = request.operation
     body = request.body if isinstance(request.body, dict) else {}
+    _refresh_broker_urls(ctx)
     store = _store(ctx)
     if op in WRITERS:
         with store.update() as data:
@@ -938,3 +960,8 @@ def seed(ctx, name="legocity", sizes=None):
             cur = data["params"][url]["history"][-1]["value"]
             data["params"][url]["history"][-1]["value"] = "http://127.0.0.1:1026"
             put_parameter(ctx, {"Name": url, "Value": cur, "Overwrite": True}, data)
+        seeded = data.setdefault("seeded_urls", {})
+        for env in ("dev", "prod"):
+            name = f"/legocity/{env}/broker/url"
+            seeded.setdefault(name, data["params"][name]["history"][-1]["value"])
+    _refreshed.add((str(ctx.state_dir), ctx.region))
