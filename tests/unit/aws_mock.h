@@ -40,6 +40,7 @@ struct mock_reply {
     int status;          /* 0: a transport failure (LCB_ETEMP) */
     const char *headers; /* "Name: value\n..." or NULL */
     struct lcb_buf body;
+    int attempts;        /* what resp->attempts reports (0: 1) */
 };
 
 static struct mock_call mock_calls[MOCK_MAX];
@@ -89,6 +90,13 @@ mock_reply_fixture(int status, const char *headers, const char *fixture)
     r->headers = headers;
     lcb_buf_init(&r->body, 0);
     fixture_load(&r->body, fixture);
+}
+
+/* Make the last queued reply look like the outcome of n attempts (aws.c retried). */
+static void
+mock_reply_attempts(int n)
+{
+    mock_replies[mock_nreplies - 1].attempts = n;
 }
 
 /* The n-th recorded header's value (case-insensitive name), or NULL. */
@@ -228,7 +236,7 @@ lcb_aws_send(struct lcb_aws *aws, const struct lcb_aws_req *req, struct lcb_aws_
     if (mock_next >= mock_nreplies)
         return lcb_err_set(err, LCB_EINTERNAL, "mock: no reply scripted for %s", req->operation);
     r = &mock_replies[mock_next++];
-    resp->attempts = 1;
+    resp->attempts = r->attempts ? r->attempts : 1;
     if (r->status == 0)
         return lcb_err_set(err, LCB_ETEMP, "connection failed");
     resp->status = r->status;
