@@ -51,30 +51,34 @@ build/lcbackup: $(BUILD)/lcbackup
 	@ln -sf $(VARIANT)/lcbackup $@
 
 $(BUILD)/lcbackup: $(CMD_OBJ) $(BUILD)/liblcb.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/liblcb.a $(LDLIBS)
+	@echo "  LINK  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/liblcb.a $(LDLIBS)
 
 $(BUILD)/liblcb.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC    $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-sql.sh $(MIGRATIONS) > $@
+	@sh scripts/embed-sql.sh $(MIGRATIONS) > $@
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
-	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/liblcb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/liblcb.a $(LDLIBS)
+	@echo "  TEST  $<"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/liblcb.a $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/standalone.c $(BUILD)/liblcb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/standalone.c $(BUILD)/liblcb.a $(LDLIBS)
+	@echo "  FUZZ  $<"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/standalone.c $(BUILD)/liblcb.a $(LDLIBS)
 
 # The test layers. Each prints "N passed, N failed"; check stops at the first failing layer.
 check: setup
