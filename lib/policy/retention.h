@@ -3,16 +3,16 @@
  * (docs/retention.md), as pure functions.
  *
  * Backups are considered newest first. keep_last keeps the newest N. Each of hourly, daily, weekly
- * (ISO 8601 weeks, as strftime's %G-%V), monthly and yearly keeps the newest backup in each of its N
- * most recent buckets that contain a backup; every rule counts independently and a backup kept by
+ * (ISO 8601 weeks, as strftime's %G-%V), monthly and yearly keeps the newest backup in each of its
+ * N most recent buckets that contain a backup; every rule counts independently and a backup kept by
  * several rules lists them all. As restic (0.17 and later) does, a rule that still has count left
- * when it reaches the oldest backup keeps that one too, even if it shares a bucket with a newer kept
- * backup: a young history is not thinned before it has filled the buckets. keep_within keeps every
- * backup taken strictly less than keep_within seconds before the newest backup; the newest is the
- * newest one not dated after `now` (a backup from a skewed clock does not shift the window), and
- * when every backup is in the future all of them are within. Buckets are computed in the policy's
- * time zone: on a fall-back day the repeated local hour is one hourly bucket. A count of -1 means
- * unlimited.
+ * when it reaches the oldest backup keeps that one too, even if it shares a bucket with a newer
+ * kept backup: a young history is not thinned before it has filled the buckets. keep_within keeps
+ * every backup taken strictly less than keep_within seconds before the newest backup; the newest is
+ * the newest one not dated after `now` (a backup from a skewed clock does not shift the window),
+ * and when every backup is in the future all of them are within. Buckets are computed in the
+ * policy's time zone: on a fall-back day the repeated local hour is one hourly bucket. A count of
+ * -1 means unlimited.
  *
  * A retention with no rule at all keeps everything (restic's "policy is empty"; policies refuse it
  * at validation). min_age is a safety rail, not a rule: the rules run on the whole list exactly as
