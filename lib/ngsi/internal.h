@@ -1,0 +1,37 @@
+/*
+ * internal.h - what client.c shares with export.c and write.c.
+ */
+#ifndef LCB_NGSI_INTERNAL_H
+#define LCB_NGSI_INTERNAL_H
+
+#include "../core/buf.h"
+#include "../ext/http.h"
+#include "ngsi.h"
+
+struct lcb_ngsi {
+    struct lcb_http *http;
+    char *base;     /* ".../ngsi-ld/v1" */
+    char *display;  /* base without userinfo */
+    char *tenant;
+    int page_size;
+    int in_flight;
+    int max_attempts;
+    long timeout_ms;
+};
+
+/* Headers for a request: Accept, tenant, and Content-Type when has_body. Returns the count. */
+size_t ngsi_headers(const struct lcb_ngsi *n, struct lcb_http_header *h, int has_body);
+/* method path(+query) with optional body; retried on transient failures; resp holds the final
+ * answer, whatever its status. Returns 0, or -1 when no answer could be had. */
+int ngsi_call(struct lcb_ngsi *n, const char *method, const char *path, const char *body,
+              size_t body_len, struct lcb_http_resp *resp, struct lcb_err *err);
+/* Is this status worth another attempt? */
+int ngsi_retryable(int status);
+/* Sleep before retry number attempt (1-based); returns -1 when a signal arrived. */
+int ngsi_backoff(int attempt, struct lcb_err *err);
+/* Fill err from a ProblemDetails answer: "HTTP 400 BadRequestData: detail". Returns -1. */
+int ngsi_fail(struct lcb_err *err, const struct lcb_http_resp *resp, const char *what);
+/* URL-encode a query parameter value. */
+void ngsi_qenc(struct lcb_buf *out, const char *s);
+
+#endif
