@@ -27,7 +27,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import simtest                                        # noqa: E402
+from simlib import broker_profiles                   # noqa: E402
 from simlib.broker import BrokerServer               # noqa: E402
+from simlib.broker_ld import ContextRegistry, Normalizer   # noqa: E402
+from simlib.broker_seed import generate              # noqa: E402
 
 ERR = "https://uri.etsi.org/ngsi-ld/errors/"
 LEGO = "https://legocity.example.org/ngsi-ld/legocity-context.jsonld"
@@ -998,6 +1001,14 @@ class InProcess(unittest.TestCase):
         self.assertTrue(multi and any("datasetId" in i for m in multi for i in m))
         self.assertTrue(any("observedAt" in v and "unitCode" in v for e in ents
                             for v in e.values() if isinstance(v, dict)))
+
+    def test_seed_fast_path_equals_validating_path(self):
+        reg = ContextRegistry()
+        for prof in EXPECT:
+            norm = Normalizer(broker_profiles.get(prof))
+            for raw, with_ctx in generate(700):
+                ctx = reg.resolve(LEGO if with_ctx else None)
+                self.assertEqual(norm.trusted(raw, ctx), norm.entity(raw, ctx), raw["id"])
 
     def test_standalone_process(self):
         with tempfile.TemporaryDirectory() as d:

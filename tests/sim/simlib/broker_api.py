@@ -11,6 +11,7 @@ import random
 import re
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 
@@ -208,6 +209,10 @@ class Broker:
                 resp = self.dispatch(req, flags)
             except LdError as e:
                 resp = self.error_response(e, instance=req.path)
+            except Exception as e:           # an emulator bug: answer 500, log the trace
+                traceback.print_exc()
+                resp = self.error_response(LdError(500, "InternalError", "Internal Error",
+                                                   f"{type(e).__name__}: {e}"))
         self.post_faults(resp, flags)
         if resp.route is None:
             resp.route = self.route_name(req)

@@ -371,6 +371,39 @@ class Normalizer:
             out[name] = self.attribute(name, value, ctx)
         return out
 
+    def trusted(self, raw, ctx):
+        """entity() without validation, for generated seed data: the same stored form (the
+        seed test checks they agree) at about half the cost."""
+        out = {"id": raw["id"], "type": self.types(raw["type"], ctx)}
+        for key, value in raw.items():
+            if key in ("id", "type"):
+                continue
+            if key == "scope":
+                out[key] = value
+            else:
+                out[ctx.expand(key)] = self._trusted_attr(value, ctx)
+        return out
+
+    def _trusted_attr(self, value, ctx):
+        if isinstance(value, list):
+            return [self._trusted_instance(v, ctx) for v in value]
+        return self._trusted_instance(value, ctx)
+
+    def _trusted_instance(self, inst, ctx):
+        out = {}
+        for key, x in inst.items():
+            if key not in META_KEYS:
+                out[ctx.expand(key)] = self._trusted_attr(x, ctx)
+                continue
+            if key == "vocab":
+                x = [ctx.expand(v) for v in x] if isinstance(x, list) else ctx.expand(x)
+            elif key in ("value", "valueList") and self.float6:
+                x = self.numbers(x)
+            elif key == "observedAt" and self.time_format != "keep":
+                x = format_time(parse_time(x), self.time_format)
+            out[key] = x
+        return out
+
     def types(self, etype, ctx):
         if isinstance(etype, str) and etype:
             return ctx.expand(etype)

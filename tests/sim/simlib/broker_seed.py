@@ -269,29 +269,35 @@ def seed(store, normalizer, registry, sizes=None, batch=5000):
     plan.update({k: int(v) for k, v in (sizes.get("tenants") or {}).items()})
     lego = registry.resolve(LEGOCITY_CONTEXT_URL)
     core = registry.resolve(None)
-    base_us = int(BASE.timestamp() * 1_000_000)
     out = {}
-    for tenant, total in plan.items():
-        if tenant:
-            store.tenant_create(tenant, format_time(BASE, "millis"))
-        store.delete_tenant_entities(tenant)
-        pending = []
-        for i, (raw, with_ctx) in enumerate(generate(total, int(sizes.get("rng", 2026)))):
-            entity = normalizer.entity(raw, lego if with_ctx else core)
-            created_us = base_us + i * 1_000_000          # one entity per second, distinct
-            created = format_time(datetime.datetime.fromtimestamp(
-                created_us / 1e6, datetime.timezone.utc), normalizer_time(normalizer))
-            modified = format_time(datetime.datetime.fromtimestamp(
-                created_us / 1e6 + 3600 * (1 + i % 400), datetime.timezone.utc),
-                normalizer_time(normalizer))
-            pending.append((entity, created_us, created, modified))
-            if len(pending) >= batch:
-                store.insert_many(tenant, pending)
-                pending = []
-        if pending:
-            store.insert_many(tenant, pending)
-        out[tenant or "default"] = total
+    with store.bulk():
+        for tenant, total in plan.items():
+            _seed_tenant(store, normalizer, lego, core, tenant, total,
+                         int(sizes.get("rng", 2026)), batch)
+            out[tenant or "default"] = total
     return out
+
+
+def _seed_tenant(store, normalizer, lego, core, tenant, total, rng_seed, batch):
+    base_us = int(BASE.timestamp() * 1_000_000)
+    if tenant:
+        store.tenant_create(tenant, format_time(BASE, "millis"))
+    store.delete_tenant_entities(tenant)
+    pending = []
+    style = normalizer_time(normalizer)
+    for i, (raw, with_ctx) in enumerate(generate(total, rng_seed)):
+        entity = normalizer.trusted(raw, lego if with_ctx else core)
+        created_us = base_us + i * 1_000_000          # one entity per second, distinct
+        created = format_time(datetime.datetime.fromtimestamp(
+            created_us / 1e6, datetime.timezone.utc), style)
+        modified = format_time(datetime.datetime.fromtimestamp(
+            created_us / 1e6 + 3600 * (1 + i % 400), datetime.timezone.utc), style)
+        pending.append((entity, created_us, created, modified))
+        if len(pending) >= batch:
+            store.insert_many(tenant, pending)
+            pending = []
+    if pending:
+        store.insert_many(tenant, pending)
 
 
 def normalizer_time(normalizer):

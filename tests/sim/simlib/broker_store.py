@@ -11,6 +11,7 @@ insertion order.  All access goes through one connection under one lock: the emu
 I/O-light and this keeps SQLite out of "database is locked".
 """
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -101,6 +102,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA page_size=8192")      # new databases only: ~2 KiB rows pack
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA cache_size=-131072")
@@ -322,6 +324,26 @@ class Store:
         return out
 
     # --------------------------------------------------------------------------- writes
+
+    @contextlib.contextmanager
+    def bulk(self):
+        """Bulk-load mode for seeding: holds the lock, no WAL, no fsync, the two ordering
+        indexes rebuilt once at the end (about twice as fast as row-by-row upkeep)."""
+        with self.lock:
+            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.execute("PRAGMA synchronous=OFF")
+            self.db.execute("DROP INDEX IF EXISTS entities_created")
+            self.db.execute("DROP INDEX IF EXISTS entities_type")
+            try:
+                yield self
+            finally:
+                self.db.execute("CREATE INDEX IF NOT EXISTS entities_created ON "
+                                "entities(tenant, created_ts, id)")
+                self.db.execute("CREATE INDEX IF NOT EXISTS entities_type ON "
+                                "entities(tenant, type, created_ts, id)")
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("ANALYZE")
 
     def insert_many(self, tenant, items):
         """items: iterable of (entity dict, created_ts, created_at, modified_at).  Caller
