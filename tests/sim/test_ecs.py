@@ -1,6 +1,5 @@
 """ECS conformance: botocore and /usr/bin/aws against simlib/ecs.py."""
 
-import copy
 import json
 import pathlib
 import sys

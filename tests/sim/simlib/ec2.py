@@ -44,7 +44,7 @@ from .core import AwsError, JsonStore, iso8601, xml_escape
 
 GIB = 1 << 30
 BOOT_DEVICES = ("/dev/xvda", "/dev/sda1")
-VOLUME_TYPES = {  # type: (min GiB, max GiB)
+VOLUME_TYPES = {  # volume type -> (min GiB, max GiB)
     "standard": (1, 1024), "gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384),
     "io2": (4, 65536), "st1": (125, 16384), "sc1": (125, 16384),
 }
