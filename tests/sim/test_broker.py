@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import statistics
@@ -83,8 +84,10 @@ class Resp:
     def links(self, rel):
         out = []
         for v in self.all("Link"):
-            if f'rel="{rel}"' in v:
-                out.append(v[v.index("<") + 1:v.index(">")])
+            # the URL may itself contain '>' (Stellio/Scorpio do not re-encode parameters)
+            m = re.match(r'^<(.*)>\s*;\s*rel="' + re.escape(rel) + '"', v)
+            if m:
+                out.append(m.group(1))
         return out
 
 
@@ -337,6 +340,14 @@ class Pagination(SimBroker):
             r = self.http.get(nxt[0], link=True)
         self.assertEqual(pages, 16)
         self.assertEqual(len(set(ids)), 1600)
+        # other parameters come back decoded, not re-encoded [ref 1.5]
+        r = self.http.get(E("type=WeatherObserved&q=temperature%3E20&limit=10"), link=True)
+        self.assertEqual(r.links("next"), ["/ngsi-ld/v1/entities?type=WeatherObserved&"
+                                           "q=temperature>20&limit=10&offset=10"])
+        self.use("strict")
+        r = self.http.get(E("type=WeatherObserved&q=temperature%3E20&limit=10"), link=True)
+        self.assertEqual(r.links("next"), ["/ngsi-ld/v1/entities?type=WeatherObserved&"
+                                           "q=temperature%3E20&limit=10&offset=10"])
         want = set(self.ctl("GET", "/ids?type=" + SDM + "dataModel.Weather/WeatherObserved")["ids"])
         self.assertEqual(set(ids), want)
 

@@ -686,9 +686,13 @@ class Broker:
         return Filter(types=types, ids=ids, attrs=attrs, pred=pred, needs=needs), present
 
     def page_links(self, req, style, limit, offset, total):
-        """Link rel=prev/next headers in the profile's style [ref 1.5]."""
-        others = [kv for kv in req.raw_query.split("&") if kv and
-                  urllib.parse.unquote_plus(kv.split("=", 1)[0]) not in ("limit", "offset")]
+        """Link rel=prev/next headers in the profile's style [ref 1.5].  Stellio and Scorpio
+        put the other parameters back decoded, not re-encoded; strict keeps them encoded."""
+        if self.profile["name"] in ("stellio", "scorpio"):
+            others = [f"{k}={v}" for k, v in req.params if k not in ("limit", "offset")]
+        else:
+            others = [kv for kv in req.raw_query.split("&") if kv and
+                      urllib.parse.unquote_plus(kv.split("=", 1)[0]) not in ("limit", "offset")]
         base = "&".join(others)
         out = []
         pages = []
