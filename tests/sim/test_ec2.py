@@ -444,6 +444,44 @@ class CopyAndTags(Ec2Base):
                  Tags=[{"Key": "a", "Value": "b"}])
 
 
+def raw_ec2(sim, params, region=WEST):
+    """A signed EC2 query request without botocore's serializer: (status, body text)."""
+    import urllib.error
+    import urllib.parse
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    body = urllib.parse.urlencode(dict({"Version": "2016-11-15"}, **params))
+    req = AWSRequest(method="POST", url=sim.endpoint + "/", data=body.encode(), headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(sim.access_key, sim.secret_key), "ec2", region).add_auth(req)
+    p = req.prepare()
+    r = urllib.request.Request(p.url, data=p.body, headers=dict(p.headers), method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Wire(Ec2Base):
+    def test_unknown_parameter_and_action(self):
+        st, body = raw_ec2(self.sim, {"Action": "DescribeSnapshots", "OwnerId.1": "self"})
+        self.assertEqual(st, 400)
+        self.assertIn("<Code>UnknownParameter</Code>", body)
+        self.assertIn("<Response><Errors><Error>", body)
+        st, body = raw_ec2(self.sim, {"Action": "DescribeSnapshots", "Owner.1": "self",
+                                      "Filter.1.Name": "status", "Filter.1.Value.1": "x"})
+        self.assertEqual(st, 200, body)
+        self.assertIn("<DescribeSnapshotsResponse xmlns=\"http://ec2.amazonaws.com/doc/"
+                      "2016-11-15/\"><requestId>", body)
+        st, body = raw_ec2(self.sim, {"Action": "RunInstances"})
+        self.assertEqual(st, 400)
+        self.assertIn("<Code>InvalidAction</Code>", body)
+        st, body = raw_ec2(self.sim, {"Action": "DeleteSnapshot"})
+        self.assertIn("<Code>MissingParameter</Code>", body)
+
+
 class CliAndRestart(Ec2Base):
     def test_cli_describe_snapshots(self):
         vid = self.volume(size=1)

@@ -956,12 +956,42 @@ OPERATIONS = {
 }
 
 
+_allowed = {}
+# Real parameters newer than Debian's botocore model (aws-wire.md 2.2).
+NEWER_PARAMS = {"CreateVolume": {"AvailabilityZoneId", "VolumeInitializationRate", "Operator"},
+                "CreateSnapshot": {"Location"}, "CreateSnapshots": {"Location"},
+                "CopySnapshot": {"CompletionDurationMinutes"}}
+
+
+def _check_known_params(op, params):
+    """EC2 refuses parameters its API does not have (UnknownParameter); the allowed wire names
+    come from botocore's own model (queryName, else capitalised locationName, else name)."""
+    if not _allowed:
+        import botocore
+        path = os.path.join(os.path.dirname(botocore.__file__), "data", "ec2", "2016-11-15",
+                            "service-2.json")
+        with open(path, encoding="utf-8") as f:
+            model = json.load(f)
+        for name in OPERATIONS:
+            shape = model["shapes"][model["operations"][name]["input"]["shape"]]
+            names = {"Action", "Version"}
+            for member, m in shape["members"].items():
+                loc = m.get("locationName")
+                names.add(m.get("queryName") or (loc[0].upper() + loc[1:] if loc else member))
+            _allowed[name] = names | NEWER_PARAMS.get(name, set())
+    for key in params:
+        top = key.split(".", 1)[0]
+        if top not in _allowed[op]:
+            raise AwsError("UnknownParameter", f"The parameter {top} is not recognized")
+
+
 def handle(ctx, request):
     params = request.params or {}
     op = params.get("Action")
     fn = OPERATIONS.get(op)
     if fn is None:
         raise AwsError("InvalidAction", f"The action {op} is not valid for this web service.")
+    _check_known_params(op, params)
     if params.get("Version") not in (None, "2016-11-15"):
         raise AwsError("InvalidParameterValue", f"lcsim speaks EC2 API 2016-11-15, not "
                        f"{params.get('Version')}")
