@@ -366,8 +366,8 @@ class Pagination(SimBroker):
         u = urllib.parse.urlsplit(r.links("next")[0])
         r2 = self.http.get(f"{u.path}?{u.query}", link=True)
         self.assertEqual(len(r2.json()), 500)
-        self.assertEqual(r2.links("next"), ["http://localhost:9090/ngsi-ld/v1/entities?"
-                                            "type=WeatherObserved&count=true&offset=1500&limit=500"])
+        self.assertEqual(r2.links("next"), ["http://localhost:9090/ngsi-ld/v1/entities?type="
+                                            "WeatherObserved&count=true&offset=1500&limit=500"])
 
     def test_orion_sends_no_page_links_and_count_only_when_asked(self):
         r = self.http.get(E("type=Streetlight&limit=10&offset=10"), link=True)
@@ -479,6 +479,29 @@ class Queries(SimBroker):
                          str(SEED_TYPES["AirQualityObserved"] + SEED_TYPES["Streetlight"]))
         for e in r.json():
             self.assertLessEqual(set(e) - {"id", "type"}, {"NO2", "powerState"})
+
+    def test_post_query_and_geojson(self):
+        q = "/ngsi-ld/v1/entityOperations/query?count=true&limit=1000"
+        r = self.http.post(q, {"type": "Query", "entities": [{"type": "WeatherObserved"},
+                                                           {"type": "AirQualityObserved"}]},
+                           link=True)
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertEqual(r.header("NGSILD-Results-Count"), "3200")
+        r = self.http.post(q, {"type": "Query", "q": "windSpeed<1",
+                               "entities": [{"idPattern": ".*lego-city-00[0-4].*",
+                                             "type": "WeatherObserved"}]}, link=True)
+        got = r.json()
+        self.assertTrue(got)
+        for e in got:
+            self.assertLess(e["windSpeed"]["value"], 1)
+            self.assertRegex(e["id"], "lego-city-00[0-4]")
+        self.assertProblem(self.http.post(q, {"type": "Query"}), 400, ERR + "BadRequestData")
+        r = self.http.get(E("type=OffStreetParking&limit=2"), link=True,
+                          accept="application/geo+json")
+        fc = r.json()
+        self.assertEqual((r.header("Content-Type"), fc["type"]),
+                         ("application/geo+json", "FeatureCollection"))
+        self.assertEqual(fc["features"][0]["geometry"]["type"], "Polygon")
 
     def test_geo_near(self):
         one = self.http.get(E("type=WeatherObserved&limit=1"), link=True).json()[0]

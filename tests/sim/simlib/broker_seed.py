@@ -84,8 +84,10 @@ class _Gen:
 
     def address(self, n):
         r = self.rng
-        return self.prop({"streetAddress": f"{r.randint(1, 250)} {r.choice(('Brick', 'Stud', 'Plate', 'Tile', 'Hinge'))} "
-                                           f"{r.choice(('Street', 'Lane', 'Avenue', 'Road'))}",
+        number = r.randint(1, 250)
+        street = r.choice(("Brick", "Stud", "Plate", "Tile", "Hinge"))
+        kind = r.choice(("Street", "Lane", "Avenue", "Road"))
+        return self.prop({"streetAddress": f"{number} {street} {kind}",
                           "addressLocality": "LegoCity",
                           "addressRegion": r.choice(DISTRICTS),
                           "postalCode": f"LC-{1000 + n % 9000}",
