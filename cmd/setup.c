@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/aws/aws.h"
 #include "../lib/catalog/catalog.h"
 #include "../lib/core/clock.h"
 #include "../lib/core/mem.h"
@@ -178,6 +179,23 @@ open_catalog(struct lcb_ctx *ctx, const struct lcb_cmd *cmd)
     return 0;
 }
 
+/* NEED_AWS: the client, with the region from --region, AWS_REGION, AWS_DEFAULT_REGION, the
+ * profile, then the policy (lib/aws/aws.h). */
+static int
+open_aws(struct lcb_ctx *ctx)
+{
+    struct lcb_aws_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.region = ctx->region;
+    cfg.policy_region = ctx->policy ? ctx->policy->region : NULL;
+    cfg.profile = ctx->profile;
+    cfg.ca_bundle = ctx->ca_bundle;
+    cfg.max_attempts = (int)ctx->max_attempts;
+    cfg.allow_insecure = ctx->allow_insecure_endpoint;
+    return lcb_aws_new(&ctx->aws, &cfg, &ctx->err);
+}
+
 int
 lcb_setup_command(struct lcb_ctx *ctx, const struct lcb_cmd *cmd)
 {
@@ -185,6 +203,8 @@ lcb_setup_command(struct lcb_ctx *ctx, const struct lcb_cmd *cmd)
     if (load_policy(ctx, cmd) < 0)
         return -1;
     if ((cmd->setup & (CATALOG_RO | CATALOG_RW)) && open_catalog(ctx, cmd) < 0)
+        return -1;
+    if ((cmd->setup & NEED_AWS) && open_aws(ctx) < 0)
         return -1;
     return 0;
 }
@@ -229,6 +249,8 @@ lcb_teardown_command(struct lcb_ctx *ctx, int rc, int status)
         lcb_catalog_close(ctx->cat);
         ctx->cat = NULL;
     }
+    lcb_aws_free(ctx->aws);
+    ctx->aws = NULL;
     lcb_policy_free(ctx->policy);
     ctx->policy = NULL;
     free(catalog_path_owned);
