@@ -68,6 +68,11 @@ class PgClusterTest(unittest.TestCase):
         self.assertEqual(addr, "127.0.0.1")
         self.assertEqual(self.cl.query("SHOW archive_mode")[0][0], "on")
 
+    def test_postmaster_stays_in_our_process_group(self):
+        pid = self.cl.postmaster_pid()
+        self.assertIsNotNone(pid)
+        self.assertEqual(os.getpgid(pid), os.getpgrp())
+
     def test_stop_and_start_keep_data(self):
         cl = pgcluster.Cluster.create(self.root / "stopstart", "boss", PASSWORD)
         self.others.append(cl)

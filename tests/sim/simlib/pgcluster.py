@@ -5,11 +5,12 @@ A cluster lives in one directory owned by the postgres user:
     <dir>/data/          PGDATA (initdb'd or copied from a snapshot)
     <dir>/archive/       WAL archive (archive_command copies finished segments here)
     <dir>/run/           unix sockets (a short /tmp path is used when <dir> is too deep)
-    <dir>/server.log     server log (pg_ctl -l)
+    <dir>/server.log     server log
     <dir>/cluster.json   what this module needs to find the cluster again (port, user, ...)
 
 Every PostgreSQL binary runs through `runuser -u postgres --` because PostgreSQL refuses to run
-as root. Per-cluster settings (port, socket directory, archive path, recovery settings) live in
+as root. The postmaster is started as a child of the calling process (pg_ctl would make it a
+session leader), so it belongs to the simulator's process group and dies with it. Per-cluster settings (port, socket directory, archive path, recovery settings) live in
 `data/lcsim.conf`, included by postgresql.conf, so a copied data directory is re-pointed by
 rewriting one file. Local socket connections are trusted (the socket directory is private to
 the postgres user); TCP on 127.0.0.1 needs the master password (scram-sha-256).
@@ -35,6 +36,7 @@ import socket
 import stat
 import struct
 import subprocess
+import threading
 import time
 
 PGBIN = pathlib.Path("/usr/lib/postgresql/15/bin")
@@ -42,6 +44,10 @@ PG_USER = "postgres"
 ENGINE_VERSION = "15"
 BLCKSZ = 8192
 SOCKET_PATH_MAX = 107  # sun_path is 108 bytes with its NUL
+
+
+_PROCS = {}                 # cluster path -> Popen of the runuser wrapping its postmaster
+_PROCS_LOCK = threading.Lock()
 
 
 class PgError(Exception):
@@ -112,7 +118,10 @@ def free_port():
 
 
 def port_is_free(port):
+    """True if PostgreSQL could listen on 127.0.0.1:port (it sets SO_REUSEADDR too, so
+    connections of a previous server in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -133,7 +142,7 @@ def _conf_quote(value):
 BASE_SETTINGS = {
     # Speed over durability: this is a simulator.
     "fsync": "off",
-    "synchronous_commit": "off",
+    "synchronous_commit": "on",    # committed data survives a killed server (fsync stays off)
     "full_page_writes": "on",
     "shared_buffers": "16MB",
     "max_connections": "30",
@@ -261,32 +270,88 @@ class Cluster:
         return self.status() == "running"
 
     def start(self, timeout=60):
+        """Start the postmaster as a child of this process (not through pg_ctl, which makes
+        it a session leader): it stays in the caller's process group, so whatever kills the
+        simulator's group (`lcsim down` after a timeout) kills the clusters too. Keeps the
+        port when it is free (a stopping server may hold it a moment), else takes another."""
         if self.is_running():
             return
+        deadline = time.time() + 2
+        while not port_is_free(self.port) and time.time() < deadline:
+            time.sleep(0.05)
         if not port_is_free(self.port):
-            self.meta["port"] = free_port()
-            self._save()
-            self._write_conf(self.meta.get("recovery"))
+            self._new_port()
+        try:
+            self._start(timeout)
+        except PgError as exc:
+            if "already in use" not in str(exc):
+                raise
+            self._new_port()              # lost a race for the port: once more elsewhere
+            self._start(timeout)
+
+    def _new_port(self):
+        self.meta["port"] = free_port()
+        self._save()
+        self._write_conf(self.meta.get("recovery"))
+
+    def _start(self, timeout):
         _make_pg_dir(self.socket_dir)
-        cp = _run([PGBIN / "pg_ctl", "-D", self.data, "-l", self.log_file, "-w", "-t",
-                   str(timeout), "start"], check=False, timeout=timeout + 10)
-        if cp.returncode != 0:
-            raise PgError("start %s: %s; log: %s" % (self.path.name, cp.stdout.strip(),
-                                                     self.log_tail()))
+        (self.data / "postmaster.pid").unlink(missing_ok=True)  # stale: no server is running
+        env = dict(os.environ, LC_ALL="C.UTF-8", PGTZ="UTC")
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(["runuser", "-u", PG_USER, "--", str(PGBIN / "postgres"),
+                                     "-D", str(self.data)], stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, cwd="/", env=env)
+        with _PROCS_LOCK:
+            _PROCS[str(self.path)] = proc
+        deadline = time.time() + timeout
+        while True:
+            if self._pid_status() in ("ready", "standby"):
+                return
+            if proc.poll() is not None:
+                self._reap()
+                raise PgError("start %s: postgres exited (%s); log: %s"
+                              % (self.path.name, proc.returncode, self.log_tail()))
+            if time.time() > deadline:
+                raise PgError("start %s: not ready after %ss; log: %s"
+                              % (self.path.name, timeout, self.log_tail()))
+            time.sleep(0.02)
+
+    def _pid_status(self):
+        """The status line of postmaster.pid ("starting", "ready", "standby", ...) or ""."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return ""
+        return lines[7].strip() if len(lines) > 7 else ""
+
+    def postmaster_pid(self):
+        try:
+            return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
+    def _reap(self, timeout=10):
+        with _PROCS_LOCK:
+            proc = _PROCS.pop(str(self.path), None)
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
 
     def stop(self, mode="fast", timeout=60):
-        if not self.is_running():
-            return
-        _run([PGBIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", str(timeout), "stop"],
-             timeout=timeout + 10)
+        if self.is_running():
+            _run([PGBIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", str(timeout),
+                  "stop"], timeout=timeout + 10)
+        self._reap()
         if not str(self.socket_dir).startswith(str(self.path)):
             shutil.rmtree(self.socket_dir, ignore_errors=True)  # a /tmp fallback; start remakes it
 
     def remove(self):
         """Stop (immediately) and delete the cluster directory."""
         try:
-            if self.is_running():
-                self.stop(mode="immediate")
+            self.stop(mode="immediate")
         except PgError:
             pass
         sock = self.socket_dir
@@ -436,6 +501,7 @@ class Cluster:
         deadline = time.time() + timeout
         while True:
             if not self.is_running():
+                self._reap()
                 raise PgError("recovery of %s failed: %s" % (self.path.name, self.log_tail()))
             try:
                 rows = self.query("SELECT pg_is_in_recovery()")
