@@ -34,7 +34,7 @@ from simlib.broker_ld import ContextRegistry, Normalizer   # noqa: E402
 from simlib.broker_seed import generate              # noqa: E402
 
 ERR = "https://uri.etsi.org/ngsi-ld/errors/"
-LEGO = "https://legocity.example.org/ngsi-ld/legocity-context.jsonld"
+LEGO = "https://legocity.example/ngsi-ld/context.jsonld"
 LEGO_LINK = f'<{LEGO}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
 CORE_PREFIX = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context"
 SDM = "https://smartdatamodels.org/"
@@ -169,7 +169,7 @@ class SimBroker(unittest.TestCase):
         if SimBroker.shared is None:
             sim = simtest.Sim.start()
             out = sim.control("POST", "/broker/seed", {"name": "legocity"})
-            assert out["entities"] == {"default": SEEDED}, out
+            assert out["entities"] == {"default": SEEDED, "legocity": 2000}, out
             SimBroker.shared = sim
         cls.sim = SimBroker.shared
         cls.http = Client(cls.sim.broker_url)
@@ -552,7 +552,7 @@ class Context(SimBroker):
         core = self.http.get(E("type=https://example.org/ns%23Kiosk"), tenant="ctx").json()[0]
         self.assertEqual(core["type"], "https://example.org/ns#Kiosk")
         self.assertIn("https://example.org/ns#temperature", core)
-        self.assertIn("https://legocity.example.org/ns#district", core)
+        self.assertIn("https://legocity.example/ns#district", core)
         self.assertIn("colour", core)
         self.assertIn(SDM + "dataModel.Device/refDevice", core)
         # the LegoCity context compacts what it knows
@@ -627,6 +627,15 @@ class Context(SimBroker):
 
 
 class Tenants(SimBroker):
+    def test_seeded_legocity_tenant(self):
+        r = self.http.get(E("local=true&limit=0&count=true"), tenant="legocity")
+        self.assertEqual(r.header("NGSILD-Results-Count"), "2000")
+        eid = "/ngsi-ld/v1/entities/urn:ngsi-ld:WeatherObserved:lego-city-0001"
+        a = self.http.get(eid, link=True).json()
+        b = self.http.get(eid, tenant="legocity", link=True).json()
+        self.assertEqual(set(a), set(b))                     # same shape, same id ...
+        self.assertNotEqual(a["temperature"], b["temperature"])     # ... its own values
+
     def test_tenant_isolation_and_unknown_tenant(self):
         for prof, x in EXPECT.items():
             with self.subTest(profile=prof):
@@ -1013,8 +1022,8 @@ class InProcess(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             for sub in ("a", "b"):
                 b = BrokerServer(pathlib.Path(d) / sub, "orion-ld", 0)
-                self.assertEqual(b.seed("legocity", {"entities": 700})["entities"],
-                                 {"default": 700})
+                self.assertEqual(b.seed("legocity", {"entities": 700, "tenants": {}})
+                                 ["entities"], {"default": 700})
                 with b.broker.store.lock:
                     bodies.append(b.broker.store.db.execute(
                         "SELECT id, created_at, modified_at, body FROM entities "

@@ -27,7 +27,7 @@ CORE_URL_RE = re.compile(r"^https?://uri\.etsi\.org/ngsi-ld/v1/ngsi-ld-core-cont
                          r"(-v1\.\d+)?\.jsonld$")
 
 SDM_CONTEXT_URL = "https://smart-data-models.github.io/data-models/context.jsonld"
-LEGOCITY_CONTEXT_URL = "https://legocity.example.org/ngsi-ld/legocity-context.jsonld"
+LEGOCITY_CONTEXT_URL = "https://legocity.example/ngsi-ld/context.jsonld"    # as in SSM
 
 # Core context terms (the subset that can collide with entity content, v1.6-v1.9).
 _CORE_PLAIN = """
@@ -120,7 +120,7 @@ def _sdm_context():
 def builtin_contexts():
     """url -> context value (dict or list) for the registry every broker starts with."""
     lego_terms = {
-        "lego": "https://legocity.example.org/ns#",
+        "lego": "https://legocity.example/ns#",
         "district": "lego:district",
         "refDistrict": {"@id": "lego:refDistrict", "@type": "@id"},
         "brickCount": "lego:brickCount",

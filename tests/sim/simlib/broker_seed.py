@@ -1,7 +1,8 @@
 """The LegoCity seed: a deterministic, realistic set of smart-data-model entities.
 
 seed(store, normalizer, registry, sizes) bulk-inserts `sizes["entities"]` entities (default
-20 000) into the default tenant, plus `sizes["tenants"]` = {name: count} into other tenants.
+20 000) into the default tenant, plus `sizes["tenants"]` = {name: count} into other tenants
+(default: 2 000 into tenant "legocity", the tenant the SSM seed names).
 Everything derives from random.Random(sizes.get("rng", 2026)) and a fixed clock, so the same
 sizes always give byte-identical entities, timestamps and ids.
 
@@ -17,6 +18,7 @@ a JsonProperty and nested sub-attributes.
 
 import datetime
 import random
+import zlib
 
 from .broker_ld import LEGOCITY_CONTEXT_URL, format_time
 
@@ -203,7 +205,7 @@ class _Gen:
             "refDevice": self.rel(self.ref("Device")),
             "location": {"type": "GeoProperty", "value": self.point()},
             "address": self.address(n),
-            "source": self.prop("https://legocity.example.org/weather"),
+            "source": self.prop("https://legocity.example/weather"),
         }
 
     def AirQualityObserved(self, n, eid_):
@@ -259,23 +261,32 @@ def generate(total, rng_seed=2026, id_offset=0):
                 etype != "Device"
 
 
+# Tenants seeded besides the default one when sizes has no "tenants" key: the SSM seed
+# publishes /legocity/<env>/broker/tenant = "legocity" (simlib/ssm.py).
+DEFAULT_TENANTS = {"legocity": 2000}
+
+
 def seed(store, normalizer, registry, sizes=None, batch=5000):
     """Bulk-insert the LegoCity seed; returns {tenant: count}.  Each seeded tenant is emptied
     first (seeding twice gives the same state).  sizes: {"entities": N} for the default
-    tenant (20 000), {"tenants": {name: N}} for others; with "tenants" and no "entities" the
-    default tenant is left alone."""
+    tenant (20 000), {"tenants": {name: N}} for other tenants (default DEFAULT_TENANTS;
+    {} for none).  With "tenants" given and no "entities" the default tenant is left alone.
+    Each tenant draws from its own RNG stream, so tenants hold different values."""
     sizes = dict(sizes or {})
     plan = {}
-    if "entities" in sizes or not sizes.get("tenants"):
+    tenants = sizes.get("tenants")
+    if "entities" in sizes or not tenants:
         plan[""] = int(sizes.get("entities", 20000))
-    plan.update({k: int(v) for k, v in (sizes.get("tenants") or {}).items()})
+    if tenants is None:
+        tenants = DEFAULT_TENANTS
+    plan.update({k: int(v) for k, v in (tenants or {}).items()})
     lego = registry.resolve(LEGOCITY_CONTEXT_URL)
     core = registry.resolve(None)
     out = {}
     with store.bulk():
         for tenant, total in plan.items():
-            _seed_tenant(store, normalizer, lego, core, tenant, total,
-                         int(sizes.get("rng", 2026)), batch)
+            rng = int(sizes.get("rng", 2026)) + (zlib.crc32(tenant.encode()) if tenant else 0)
+            _seed_tenant(store, normalizer, lego, core, tenant, total, rng, batch)
             out[tenant or "default"] = total
     return out
 
