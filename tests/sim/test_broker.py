@@ -963,6 +963,22 @@ class Faults(SimBroker):
         self.use("scorpio", detail_style="omit")
         self.assertNotIn("detail", self.http.get(E("type=Device&limit=5000")).json())
 
+    def test_reset_clears_entities_knobs_and_log(self):
+        with tempfile.TemporaryDirectory() as d:
+            b = BrokerServer(pathlib.Path(d), "stellio", 0)
+            b.seed("legocity", {"entities": 50, "tenants": {"x": 10}})
+            b.control("POST", "/broker/config", {"profile": "orion-ld", "max_limit": 5})
+            b.control("POST", "/broker/faults", {"action": "latency", "seconds": 1})
+            self.assertEqual(b.control("POST", "/broker/reset", {})[0], 200)
+            status, cfg = b.control("GET", "/broker/config")
+            self.assertEqual((cfg["name"], cfg["max_limit"]), ("stellio", 100))
+            self.assertEqual(b.control("GET", "/broker/faults")[1]["faults"], [])
+            self.assertEqual(b.control("GET", "/broker/summary")[1]["tenants"],
+                             {"": {"count": 0, "types": {}}})
+            self.assertEqual(b.control("GET", "/broker/nope")[0], 404)
+            self.assertEqual(b.control("POST", "/broker/config", {"bogus": 1})[0], 400)
+            b.stop()
+
     def test_counters(self):
         before = self.ctl("GET", "/counters")["counters"].get("GET /entities 200", 0)
         for _ in range(3):

@@ -88,6 +88,7 @@ class Broker:
     def __init__(self, state_dir, profile="orion-ld", clock=None):
         self.state_dir = state_dir
         self.profile_name = profile
+        self.start_profile = profile
         self.profile = profiles.get(profile)
         self.profile.update(EXTRA_CONFIG)
         self.clock = clock or time.time
@@ -132,7 +133,8 @@ class Broker:
         self.hooks.clear()
         self.log.clear()
         self.registry = ContextRegistry()
-        self.configure({"profile": self.profile_name})
+        self._render_cache = {}
+        self.configure({"profile": self.start_profile})       # overrides are knobs too
         self._last_us = 0
 
     def _max_created(self):
