@@ -1004,6 +1004,46 @@ class Performance(SimBroker):
         self.assertLess(figures["lego"][1], 100)
         self.assertLess(figures["type"][1], 100)
 
+    def test_concurrent_readers_and_writers(self):
+        import threading
+        statuses, errors = [], []
+
+        def reader(n):
+            c = Client(self.sim.broker_url)
+            try:
+                for i in range(15):
+                    r = c.get(E(f"local=true&limit=200&offset={(n * 997 + i * 211) % 19000}"))
+                    statuses.append(r.status)
+                    if len(r.json()) != 200:
+                        errors.append(f"short page {n}/{i}")
+            except Exception as e:         # collected, asserted below
+                errors.append(repr(e))
+            finally:
+                c.close()
+
+        def writer(n):
+            c = Client(self.sim.broker_url)
+            try:
+                for i in range(15):
+                    batch = [entity(f"urn:ngsi-ld:W:{n}-{i}-{k}", "W", v=k) for k in range(20)]
+                    statuses.append(c.post("/ngsi-ld/v1/entityOperations/upsert", batch,
+                                           tenant="concurrent").status)
+            except Exception as e:
+                errors.append(repr(e))
+            finally:
+                c.close()
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)] + \
+            [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(statuses), 90)
+        self.assertTrue(all(s in (200, 201) for s in statuses), set(statuses))
+        r = self.http.get(E("type=W&limit=0&count=true"), tenant="concurrent")
+        self.assertEqual(r.header("NGSILD-Results-Count"), str(2 * 15 * 20))
+
     def test_keep_alive(self):
         c = Client(self.sim.broker_url)
         c.get(E("type=Device&limit=1"))
