@@ -201,6 +201,10 @@ class RdsCore(RdsBase):
                                     SkipFinalSnapshot=True), ("DBInstanceNotFound", 404))
         self.assertEqual(self.error(self.create, ident="x", MasterUserPassword="short"),
                          ("InvalidParameterValue", 400))
+        self.assertEqual(self.error(self.create, ident="x", DBName="1-bad"),
+                         ("InvalidParameterValue", 400))
+        self.assertEqual(self.error(self.create, ident="x", Engine="mysql"),
+                         ("InvalidParameterValue", 400))
 
     def test_snapshot_restore_has_equal_rows_and_busy_instance_refuses(self):
         before = self.fingerprint(self.port)

@@ -554,6 +554,10 @@ def create_db_instance(ctx, req):
     storage = _int(req, "AllocatedStorage", None, 20, 65536)
     if storage is None:
         raise _missing("AllocatedStorage")
+    db_name = _param(req, "DBName")
+    if db_name and not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,62}$", db_name):
+        raise _invalid("DBName %s must begin with a letter and contain only letters, digits "
+                       "and underscores (at most 63)." % db_name)
     retention = _int(req, "BackupRetentionPeriod", 1, 0, 35)
     encrypted = _bool(req, "StorageEncrypted", False)
     kms = _param(req, "KmsKeyId")
@@ -566,7 +570,7 @@ def create_db_instance(ctx, req):
         _settle(ctx, data)
         if ident in data["instances"]:
             raise AwsError("DBInstanceAlreadyExists", "DB instance already exists", 400)
-        rec = _new_instance(ctx, ident, req, user, db_name=_param(req, "DBName"),
+        rec = _new_instance(ctx, ident, req, user, db_name=db_name,
                             allocated_storage=storage, backup_retention=retention,
                             encrypted=encrypted, kms_key_id=kms_arn, tags=tags)
         rec["transition"] = _transition(ctx, "creating", "available", "rds.instance", 1.0)
@@ -580,8 +584,9 @@ def create_db_instance(ctx, req):
 def _job_create(ctx, ident, password):
     rec = _store(ctx).read()["instances"][ident]
     cl = pgcluster.Cluster.create(rec["cluster_dir"], rec["master_user"], password)
-    if rec.get("db_name"):
-        cl.psql('CREATE DATABASE "%s"' % rec["db_name"].replace('"', '""'))
+    name = rec.get("db_name")
+    if name and not cl.query("SELECT 1 FROM pg_database WHERE datname = '%s'" % name):
+        cl.psql('CREATE DATABASE "%s"' % name)
     return _after_start(ctx, ident, cl)
 
 
