@@ -31,6 +31,7 @@ struct lcb_aws {
     struct lcb_retry_quota quota;
     int64_t clock_offset;
     int64_t last_skew;
+    int64_t base_ms; /* backoff base: LCBACKUP_RETRY_BASE_MS (tests), else 1 s */
     struct lcb_sigv4_cache cache;
 };
 
@@ -164,6 +165,8 @@ lcb_aws_new(struct lcb_aws **out, const struct lcb_aws_config *cfg, struct lcb_e
         lcb_creds_chain_new(&aws->chain, aws, aws->prof, aws->explicit_profile, err) < 0)
         goto fail;
     lcb_retry_quota_init(&aws->quota);
+    if ((ca = env("LCBACKUP_RETRY_BASE_MS")))
+        aws->base_ms = atoll(ca);
     *out = aws;
     return 0;
 fail:
@@ -611,8 +614,9 @@ learn_skew(struct call *c, int skew_error)
         return 0;
     if (skew == c->aws->clock_offset)
         return 0;
-    lcb_log(LCB_WARN, "aws.clock_skew", "the local clock is %+" PRId64 "s off %s's; correcting "
-            "request times", -skew, c->req->service);
+    lcb_log(LCB_WARN, "aws.clock_skew", "the local clock is %" PRId64 " s %s %s's; correcting "
+            "request times (fix NTP on this host)", skew < 0 ? -skew : skew,
+            skew < 0 ? "ahead of" : "behind", c->req->service);
     c->aws->clock_offset = skew;
     return 1;
 }
@@ -712,7 +716,7 @@ call_after(struct call *c, int http_rc, const struct lcb_err *herr, int64_t *del
             goto fail;
         }
         c->last_cost = cost;
-        *delay_ms = lcb_retry_delay_ms(c->n, lcb_retry_rand(), 0);
+        *delay_ms = lcb_retry_delay_ms(c->n, lcb_retry_rand(), c->aws->base_ms);
     }
     return AFTER_RETRY;
 fail:
