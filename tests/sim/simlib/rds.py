@@ -13,11 +13,18 @@ Slow work (initdb, pg_basebackup, restores) runs in background threads; a record
 ctx.now() >= until (the ctx.delay knob) and ctx.hold(hold) is off. Times in records are world
 times (ctx.now()); PostgreSQL works in real time, so recovery targets are converted.
 
-Knobs (POST /delays): rds.instance, rds.snapshot, rds.copy, rds.modify, rds.delete (seconds a
-state change takes at least) and rds.wal_archive (how stale LatestRestorableTime may get before
-a Describe forces a WAL switch; RDS archives every 5 minutes, the simulator every 5 s).
-Holds (POST /holds): rds.instance, rds.snapshot, rds.copy, rds.modify, rds.delete.
-Control hooks: see control() below.
+Knobs (POST /delays): rds.instance (1 s), rds.snapshot (1 s), rds.copy (= rds.snapshot),
+rds.modify (1 s), rds.delete (0.5 s), rds.automated (0 s): the least time a state change takes
+(the real work may take longer); rds.wal_archive (5 s): how stale LatestRestorableTime may get
+before a Describe archives WAL again (RDS: about 5 minutes; set 300 for realism).
+Holds (POST /holds): the same names keep the state until released; the instance shows
+`backing-up` while one of its snapshots is `creating`.
+Automated snapshots (rds:<id>-YYYY-MM-DD-HH-MM) are taken when an instance is created or
+restored with BackupRetentionPeriod > 0; they are the bases of point-in-time restores and
+disappear with the instance. Storage "encryption" is metadata only (KmsKeyId is checked
+against simlib.kms in the region; the files are not encrypted).
+Control hooks: see control() below. Seed: see seed() (sizes: payload_scale, payload_<table>,
+entities, env).
 """
 
 import base64
