@@ -270,7 +270,7 @@ def route(sim, method, path, query, body, full_path):
     if head == "seed" and method == "POST":
         from . import seed
         return 200, seed.run(sim, body.get("name", "legocity"), body.get("sizes"),
-                             force=body.get("force", True))
+                             force=body.get("force", True), services=body.get("services"))
     if head == "faults":
         if method == "GET":
             return 200, {"faults": sim.faults.describe()}

@@ -14,8 +14,9 @@ from .core import JsonStore
 ORDER = ["kms", "s3", "sts"] + [s for s in PROTOCOLS if s not in ("kms", "s3", "sts")]
 
 
-def run(sim, name="legocity", sizes=None, force=True):
-    """Seed every present module (and the broker). Returns {service: "ok" | error text}."""
+def run(sim, name="legocity", sizes=None, force=True, services=None):
+    """Seed every present module (and the broker), or only `services` (names, "broker"
+    included). Returns {service: "ok" | error text}."""
     sizes = dict(sizes or {})
     record = JsonStore(sim.state_dir / "seeded.json")
     done = record.read()
@@ -23,6 +24,8 @@ def run(sim, name="legocity", sizes=None, force=True):
         return {"skipped": f"seed '{name}' already applied"}
     result = {}
     for svc in ORDER:
+        if services is not None and svc not in services:
+            continue
         try:
             mod = sim.module(svc)
         except Exception as e:
@@ -36,13 +39,14 @@ def run(sim, name="legocity", sizes=None, force=True):
         except Exception:
             result[svc] = traceback.format_exc(limit=4)
             print(f"lcsim: seed {name} of {svc} failed:\n{result[svc]}", flush=True)
-    if sim.broker is not None:
+    if sim.broker is not None and (services is None or "broker" in services):
         try:
             sim.broker.seed(name, sizes)
             result["broker"] = "ok"
         except Exception:
             result["broker"] = traceback.format_exc(limit=4)
             print(f"lcsim: seed {name} of broker failed:\n{result['broker']}", flush=True)
-    with record.update() as d:
-        d[name] = {"sizes": sizes, "result": result}
+    if services is None:
+        with record.update() as d:
+            d[name] = {"sizes": sizes, "result": result}
     return result
