@@ -11,7 +11,7 @@
 #include "../../lib/core/buf.h"
 
 /* Read the fixture into b (replacing its content). Returns 0, or -1 (and says why on stderr). */
-static int
+__attribute__((unused)) static int
 fixture_load(struct lcb_buf *b, const char *name)
 {
     const char *dir = getenv("LCB_FIXTURES");

@@ -48,7 +48,7 @@ static int mock_ncalls;
 static struct mock_reply mock_replies[MOCK_MAX];
 static int mock_nreplies, mock_next;
 
-static void
+__attribute__((unused)) static void
 mock_reset(void)
 {
     int i;
@@ -69,7 +69,7 @@ mock_reset(void)
 }
 
 /* Queue a reply. body may be NULL (empty). */
-static void
+__attribute__((unused)) static void
 mock_reply(int status, const char *headers, const char *body)
 {
     struct mock_reply *r = &mock_replies[mock_nreplies++];
@@ -81,7 +81,7 @@ mock_reply(int status, const char *headers, const char *body)
         lcb_buf_adds(&r->body, body);
 }
 
-static void
+__attribute__((unused)) static void
 mock_reply_fixture(int status, const char *headers, const char *fixture)
 {
     struct mock_reply *r = &mock_replies[mock_nreplies++];
@@ -93,14 +93,14 @@ mock_reply_fixture(int status, const char *headers, const char *fixture)
 }
 
 /* Make the last queued reply look like the outcome of n attempts (aws.c retried). */
-static void
+__attribute__((unused)) static void
 mock_reply_attempts(int n)
 {
     mock_replies[mock_nreplies - 1].attempts = n;
 }
 
 /* The n-th recorded header's value (case-insensitive name), or NULL. */
-static const char *
+__attribute__((unused)) static const char *
 mock_header(const struct mock_call *c, const char *name)
 {
     static char value[2048];
