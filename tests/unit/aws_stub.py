@@ -42,8 +42,8 @@ def iso(t):
 def verify(h, body):
     """'' when h's SigV4 signature is right (or absent), else the reason."""
     auth = h.headers.get("Authorization")
-    if not auth:
-        return ""
+    if not auth or not auth.startswith("AWS4-HMAC-SHA256"):
+        return ""  # unsigned, or a container-credentials token
     try:
         scope = auth.split("Credential=")[1].split(",")[0].split("/")
         signed = auth.split("SignedHeaders=")[1].split(",")[0].strip().split(";")
@@ -142,8 +142,9 @@ class Handler(BaseHTTPRequestHandler):
             LOG.append({"method": self.command, "path": self.path, "port": self.client_address[1],
                         "headers": {k.lower(): v for k, v in self.headers.items()},
                         "body_len": len(body), "sha256": hashlib.sha256(body).hexdigest(),
-                        "sig": "bad: " + bad if bad else ("ok" if "Authorization" in self.headers
-                                                          else "none")})
+                        "sig": "bad: " + bad if bad else (
+                            "ok" if self.headers.get("Authorization", "").startswith("AWS4")
+                            else "none")})
         s = self.scripted()
         if s:
             time.sleep(s.get("delay", 0))
@@ -156,8 +157,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, path, body):
         if path == "/creds":
-            want = os.environ.get("STUB_CONTAINER_TOKEN")
-            if want and self.headers.get("Authorization") != want:
+            want = os.environ.get("STUB_CONTAINER_TOKEN", "container-token-1")
+            if self.headers.get("Authorization") != want:
                 return self.reply(401, "bad token")
             STATE["serial"] += 1
             return self.reply(200, json.dumps({
