@@ -493,6 +493,25 @@ class Multipart(S3Base):
             Bucket=DEV, Key="mp/abort", UploadId="bogus", MultipartUpload={"Parts": done}),
             "NoSuchUpload", 404)
 
+    def test_list_multipart_uploads_paged(self):
+        ups = [self.s3.create_multipart_upload(Bucket=DEV, Key=k)["UploadId"]
+               for k in ("lmu/a", "lmu/b", "lmu/b", "lmu/d/1", "lmu/d/2")]
+        seen, kw = [], {"Bucket": DEV, "Prefix": "lmu/", "MaxUploads": 2}
+        while True:
+            r = self.s3.list_multipart_uploads(**kw)
+            seen += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+            if not r["IsTruncated"]:
+                break
+            kw.update(KeyMarker=r["NextKeyMarker"], UploadIdMarker=r["NextUploadIdMarker"])
+        self.assertEqual(sorted(seen), sorted(zip(("lmu/a", "lmu/b", "lmu/b", "lmu/d/1",
+                                                   "lmu/d/2"), ups)))
+        r = self.s3.list_multipart_uploads(Bucket=DEV, Prefix="lmu/", Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["lmu/d/"])
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["lmu/a", "lmu/b", "lmu/b"])
+        for k, u in seen:
+            self.s3.abort_multipart_upload(Bucket=DEV, Key=k, UploadId=u)
+        self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket=DEV, Prefix="lmu/"))
+
     def test_replacing_a_part(self):
         up = self.s3.create_multipart_upload(Bucket=DEV, Key="mp/replace")["UploadId"]
         self.s3.upload_part(Bucket=DEV, Key="mp/replace", UploadId=up, PartNumber=1, Body=b"old")

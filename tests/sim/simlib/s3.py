@@ -1141,8 +1141,6 @@ def get_object(ctx, req, st, b, key, head=False):
             start, end = r
             status = 206
             extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
-    elif meta.get("part_sizes"):
-        extra.append(("x-amz-mp-parts-count", str(len(meta["part_sizes"]))))
     length = max(0, end - start + 1)
     headers = _object_headers(row, meta, req, full=(status == 200)) + extra
     headers.append(("Content-Length", str(length)))
