@@ -77,6 +77,9 @@ int lcb_cmd_begin(struct lcb_ctx *ctx, const struct lcb_opt *opts, int argc, cha
     extern const char cmd_##name##_usage[]
 
 LCB_CMD_DECLARE(version);
+LCB_CMD_DECLARE(backup_broker);
+LCB_CMD_DECLARE(presign);
+LCB_CMD_DECLARE(doctor);
 LCB_CMD_DECLARE(policy_check);
 LCB_CMD_DECLARE(policy_show);
 LCB_CMD_DECLARE(list);

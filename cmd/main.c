@@ -19,6 +19,8 @@
 
 static const struct lcb_cmd cmds[] = {
     /* verb       noun       fn                  setup                help */
+    { "backup",  "broker",  cmd_backup_broker,  NEED_AWS | CATALOG_RW | LOCK, "export broker entities to S3",
+      cmd_backup_broker_usage },
     { "policy",  "check",   cmd_policy_check,   0,                   "validate a policy file",
       cmd_policy_check_usage },
     { "policy",  "show",    cmd_policy_show,    0,                   "print a policy and its next scheduled times",
@@ -33,6 +35,8 @@ static const struct lcb_cmd cmds[] = {
       cmd_catalog_check_usage },
     { "version", NULL,      cmd_version,        0,                   "print version and library versions",
       cmd_version_usage },
+    { "presign", NULL,      cmd_presign,        NEED_AWS,            "print a presigned URL for an S3 object", cmd_presign_usage },
+    { "doctor",  NULL,      cmd_doctor,         0,                   "check credentials, region, endpoints, clock, catalog", cmd_doctor_usage },
 };
 
 static const char main_usage[] =

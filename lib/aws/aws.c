@@ -839,6 +839,11 @@ lcb_aws_presign(struct lcb_aws *aws, const struct lcb_aws_req *req, int64_t expi
     if (lcb_endpoint_resolve(&ep, req->service, region, aws->prof, NULL, err) < 0 ||
         (!cr && lcb_aws_credentials(aws, &cr, err) < 0))
         return -1;
+    /* botocore presigns virtual-hosted S3 URLs on the global name (BUCKET.s3.amazonaws.com),
+     * which follows the bucket wherever it lives; the signature keeps the region's scope */
+    if (is_s3(req) && !ep.overridden && req->bucket && lcb_endpoint_bucket_dns_ok(req->bucket) &&
+        strncmp(region, "cn-", 3) != 0)
+        snprintf(ep.host, sizeof(ep.host), "s3.amazonaws.com");
     locate(&ep, req, &host, &path);
     q = lcb_xcalloc(req->nquery + 1, sizeof(*q));
     h = lcb_xcalloc(req->nheaders + 1, sizeof(*h));
