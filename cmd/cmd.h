@@ -71,6 +71,13 @@ struct lcb_cmd {
 int lcb_cmd_begin(struct lcb_ctx *ctx, const struct lcb_opt *opts, int argc, char **argv,
                   struct lcb_strlist *pos);
 
+/* Load broker backup id (completed) and verify its archive completely before anything is done
+ * with it; src is left open on the object (cmd/restore_broker.c). */
+struct lcb_backup;
+struct lcb_s3_source;
+int lcb_cmd_open_broker_archive(struct lcb_ctx *ctx, const char *id, struct lcb_backup *b,
+                                struct lcb_s3_source *src);
+
 /* Declare a command implemented in cmd/<name>.c. */
 #define LCB_CMD_DECLARE(name)                                                                      \
     int cmd_##name(struct lcb_ctx *ctx, int argc, char **argv);                                    \
@@ -78,6 +85,9 @@ int lcb_cmd_begin(struct lcb_ctx *ctx, const struct lcb_opt *opts, int argc, cha
 
 LCB_CMD_DECLARE(version);
 LCB_CMD_DECLARE(backup_broker);
+LCB_CMD_DECLARE(restore_broker);
+LCB_CMD_DECLARE(verify);
+LCB_CMD_DECLARE(verify_broker);
 LCB_CMD_DECLARE(presign);
 LCB_CMD_DECLARE(doctor);
 LCB_CMD_DECLARE(policy_check);

@@ -217,8 +217,11 @@ check_clock(struct doctor *d)
         return;
     }
     c = add(d, "clock", a < LCB_RETRY_SKEW_SECS, LCB_ECONFIG);
-    snprintf(c->detail, sizeof(c->detail), "%" PRId64 " s %s AWS", a,
-             d->skew > 0 ? "behind" : "ahead of");
+    if (a == 0)
+        snprintf(c->detail, sizeof(c->detail), "in step with AWS (within 1 s)");
+    else
+        snprintf(c->detail, sizeof(c->detail), "%" PRId64 " s %s AWS", a,
+                 d->skew > 0 ? "behind" : "ahead of");
     if (!c->ok)
         snprintf(c->fix, sizeof(c->fix), "AWS refuses requests more than 15 minutes off; "
                  "synchronise this host's clock (NTP)");
@@ -368,9 +371,10 @@ cmd_doctor(struct lcb_ctx *ctx, int argc, char **argv)
         check_region(d);
         if (check_credentials(d) && lcb_aws_region(d->aws))
             check_identity(d);
-        if (lcb_aws_region(d->aws))
+        if (lcb_aws_region(d->aws)) {
             check_endpoints(d);
-        check_clock(d);
+            check_clock(d);
+        }
     }
     check_catalog(d);
     for (i = 0; i < d->n; i++) {

@@ -21,6 +21,12 @@ static const struct lcb_cmd cmds[] = {
     /* verb       noun       fn                  setup                help */
     { "backup",  "broker",  cmd_backup_broker,  NEED_AWS | CATALOG_RW | LOCK, "export broker entities to S3",
       cmd_backup_broker_usage },
+    { "restore", "broker",  cmd_restore_broker, NEED_AWS | CATALOG_RW | LOCK, "put broker entities back from an archive",
+      cmd_restore_broker_usage },
+    { "verify",  "broker",  cmd_verify_broker,  NEED_AWS | CATALOG_RW, "compare a broker archive with a live broker",
+      cmd_verify_broker_usage },
+    { "verify",  NULL,      cmd_verify,         NEED_AWS | CATALOG_RW, "prove an archive is intact",
+      cmd_verify_usage },
     { "policy",  "check",   cmd_policy_check,   0,                   "validate a policy file",
       cmd_policy_check_usage },
     { "policy",  "show",    cmd_policy_show,    0,                   "print a policy and its next scheduled times",

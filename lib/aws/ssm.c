@@ -27,6 +27,8 @@ lcb_ssm_get(struct lcb_secret *value, char *type, size_t type_size, struct lcb_a
         goto out;
     }
     lcb_secret_set(value, v, strlen(v));
+    if (!t || strcmp(t, "SecureString") != 0)
+        lcb_redact_remove(v, strlen(v)); /* a String: not a secret, and logs may name it */
     if (type && type_size)
         snprintf(type, type_size, "%s", t ? t : "String");
     rc = 0;
@@ -134,4 +136,72 @@ out:
     lcb_json_free(in);
     lcb_json_free(ans);
     return rc;
+}
+
+int
+lcb_ssm_put(long long *version, struct lcb_aws *aws, const struct lcb_json *request,
+            struct lcb_err *err)
+{
+    struct lcb_json *ans = NULL;
+    const char *name = lcb_json_get_str(request, "Name");
+
+    if (lcb_jsonrpc_call(&ans, aws, &lcb_jsonrpc_ssm, "PutParameter", request, NULL, err) < 0)
+        return lcb_wrap(err, "put SSM parameter %s", name ? name : "?");
+    if (version)
+        *version = (long long)lcb_json_get_num(ans, "Version", 0);
+    lcb_json_free(ans);
+    return 0;
+}
+
+/* AddTagsToResource / RemoveTagsFromResource of a parameter with the list member key. */
+static int
+tag_call(struct lcb_aws *aws, const char *op, const char *name, const char *key,
+         struct lcb_json *list, struct lcb_err *err)
+{
+    struct lcb_json *in = lcb_json_new_object(), *ans = NULL;
+    int rc;
+
+    lcb_json_add_str(in, "ResourceType", "Parameter");
+    lcb_json_add_str(in, "ResourceId", name);
+    lcb_json_add(in, key, list);
+    rc = lcb_jsonrpc_call(&ans, aws, &lcb_jsonrpc_ssm, op, in, NULL, err);
+    lcb_json_free(ans);
+    lcb_json_free(in);
+    return rc;
+}
+
+int
+lcb_ssm_add_tags(struct lcb_aws *aws, const char *name, const struct lcb_json *tags,
+                 struct lcb_err *err)
+{
+    if (tag_call(aws, "AddTagsToResource", name, "Tags", lcb_json_dup(tags), err) < 0)
+        return lcb_wrap(err, "tag SSM parameter %s", name);
+    return 0;
+}
+
+int
+lcb_ssm_remove_tags(struct lcb_aws *aws, const char *name, const char *const *keys, size_t n,
+                    struct lcb_err *err)
+{
+    struct lcb_json *list = lcb_json_new_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        lcb_json_push(list, lcb_json_new_str(keys[i]));
+    if (tag_call(aws, "RemoveTagsFromResource", name, "TagKeys", list, err) < 0)
+        return lcb_wrap(err, "untag SSM parameter %s", name);
+    return 0;
+}
+
+int
+lcb_ssm_delete(struct lcb_aws *aws, const char *name, struct lcb_err *err)
+{
+    struct lcb_json *in = lcb_json_new_object(), *ans = NULL;
+    int rc;
+
+    lcb_json_add_str(in, "Name", name);
+    rc = lcb_jsonrpc_call(&ans, aws, &lcb_jsonrpc_ssm, "DeleteParameter", in, NULL, err);
+    lcb_json_free(ans);
+    lcb_json_free(in);
+    return rc < 0 ? lcb_wrap(err, "delete SSM parameter %s", name) : 0;
 }

@@ -1,8 +1,8 @@
 /*
  * ssm.h - SSM Parameter Store (JSON 1.1, AmazonSSM) on top of jsonrpc.h.
  *
- * Values of SecureString parameters come back in a struct lcb_secret, so they are registered with
- * the redactor the moment they exist in this process.
+ * Values come back in a struct lcb_secret; those of SecureString parameters stay registered with the
+ * redactor from the moment they exist in this process (a String's value is not a secret).
  */
 #ifndef LCB_AWS_SSM_H
 #define LCB_AWS_SSM_H
@@ -28,5 +28,23 @@ int lcb_ssm_describe_by_path(struct lcb_json **out, struct lcb_aws *aws, const c
                              struct lcb_err *err);
 /* ListTagsForResource of a parameter: a JSON array of {Key, Value}. */
 int lcb_ssm_tags(struct lcb_json **out, struct lcb_aws *aws, const char *name, struct lcb_err *err);
+
+/* PutParameter with request, an object of SSM's members (Name, Value, Type, KeyId, Overwrite,
+ * Tags, Tier, Description, AllowedPattern, DataType). SSM refuses Tags together with Overwrite
+ * (create with tags, or overwrite then lcb_ssm_add_tags). *version (may be NULL) receives the new
+ * version. Errors: LCB_EREFUSED (ParameterAlreadyExists, ValidationException,
+ * HierarchyTypeMismatchException, ParameterPatternMismatchException; err->aws_code says which),
+ * LCB_ENOTFOUND (InvalidKeyId is not "not found": it is LCB_EREFUSED), LCB_EAUTH, LCB_ETEMP. The
+ * error never contains the value. */
+int lcb_ssm_put(long long *version, struct lcb_aws *aws, const struct lcb_json *request,
+                struct lcb_err *err);
+/* AddTagsToResource of parameter name with tags (a non-empty array of {Key, Value}). */
+int lcb_ssm_add_tags(struct lcb_aws *aws, const char *name, const struct lcb_json *tags,
+                     struct lcb_err *err);
+/* RemoveTagsFromResource of n tag keys. */
+int lcb_ssm_remove_tags(struct lcb_aws *aws, const char *name, const char *const *keys, size_t n,
+                        struct lcb_err *err);
+/* DeleteParameter. Errors: LCB_ENOTFOUND (ParameterNotFound), LCB_EAUTH, LCB_ETEMP. */
+int lcb_ssm_delete(struct lcb_aws *aws, const char *name, struct lcb_err *err);
 
 #endif

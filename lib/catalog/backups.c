@@ -330,3 +330,37 @@ lcb_catalog_drill_end(struct lcb_catalog *cat, const char *id, const char *statu
         return lcb_wrap(err, "record drill %s", id);
     return lcb_catalog_event(cat, cat_run_id(cat), NULL, "drill.end", status, err);
 }
+
+int
+lcb_catalog_backup_latest(struct lcb_catalog *cat, const char *kind, const char *target,
+                          const char *env, struct lcb_backup *out, struct lcb_err *err)
+{
+    struct lcb_backup_filter f;
+    struct lcb_backup_list l;
+
+    memset(&f, 0, sizeof(f));
+    f.kind = kind;
+    f.target = target;
+    f.env = env;
+    f.status = "completed";
+    f.limit = 1;
+    if (lcb_catalog_backup_list(cat, &f, &l, err) < 0)
+        return -1;
+    if (l.n == 0) {
+        lcb_backup_list_release(&l);
+        return lcb_err_set(err, LCB_ENOTFOUND, "no completed %s backup%s%s in the catalog",
+                           kind ? kind : "", target ? " of " : "", target ? target : "");
+    }
+    *out = l.items[0];
+    free(l.items);
+    return 0;
+}
+
+int
+lcb_catalog_backup_verified(struct lcb_catalog *cat, const char *id, struct lcb_err *err)
+{
+    if (lcb_catalog_execf(cat, "UPDATE backups SET verified_at=? WHERE id=?", "it", err,
+                          (long long)lcb_now(), id) < 0)
+        return lcb_wrap(err, "record verification of %s", id);
+    return lcb_catalog_event(cat, cat_run_id(cat), id, "backup.verified", NULL, err);
+}

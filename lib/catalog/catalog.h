@@ -90,6 +90,11 @@ int lcb_catalog_backup_update(struct lcb_catalog *cat, const struct lcb_backup *
 /* Load one by id (or unique id prefix). LCB_ENOTFOUND when none; LCB_EUSAGE when ambiguous. */
 int lcb_catalog_backup_get(struct lcb_catalog *cat, const char *id, struct lcb_backup *out,
                            struct lcb_err *err);
+/* The newest completed backup of kind (target and env may be NULL: any). LCB_ENOTFOUND when none. */
+int lcb_catalog_backup_latest(struct lcb_catalog *cat, const char *kind, const char *target,
+                              const char *env, struct lcb_backup *out, struct lcb_err *err);
+/* Record that a backup was verified now (verified_at) with an event. */
+int lcb_catalog_backup_verified(struct lcb_catalog *cat, const char *id, struct lcb_err *err);
 /* Newest first. */
 int lcb_catalog_backup_list(struct lcb_catalog *cat, const struct lcb_backup_filter *f,
                             struct lcb_backup_list *out, struct lcb_err *err);

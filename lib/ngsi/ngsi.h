@@ -109,6 +109,11 @@ int lcb_ngsi_delete(struct lcb_ngsi *n, const struct lcb_json *ids, struct lcb_e
 /* One entity by id (NULL *out and 0 when it does not exist). */
 int lcb_ngsi_get(struct lcb_ngsi *n, const char *id, struct lcb_json **out, struct lcb_err *err);
 
+/* Entities by id (at most 100 ids; type may be NULL): GET /entities?id=...; *out is a JSON array
+ * of those that exist (the caller's). */
+int lcb_ngsi_get_many(struct lcb_ngsi *n, const char *type, char *const *ids, size_t nids,
+                      struct lcb_json **out, struct lcb_err *err);
+
 /* ---- comparison ---------------------------------------------------------------------------- */
 
 /* The normalised form of an entity as canonical JSON text (appended to out): system attributes

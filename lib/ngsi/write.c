@@ -352,3 +352,40 @@ out:
     lcb_http_resp_release(&resp);
     return rc;
 }
+
+int
+lcb_ngsi_get_many(struct lcb_ngsi *n, const char *type, char *const *ids, size_t nids,
+                  struct lcb_json **out, struct lcb_err *err)
+{
+    struct lcb_http_resp resp;
+    struct lcb_buf path = LCB_BUF_INIT, list = LCB_BUF_INIT;
+    size_t i;
+    int rc = -1;
+
+    *out = NULL;
+    for (i = 0; i < nids; i++)
+        lcb_buf_addf(&list, "%s%s", i ? "," : "", ids[i]);
+    lcb_buf_adds(&path, "/entities?id=");
+    ngsi_qenc(&path, lcb_buf_str(&list));
+    if (type) {
+        lcb_buf_adds(&path, "&type=");
+        ngsi_qenc(&path, type);
+    }
+    lcb_buf_addf(&path, "&limit=%zu", nids ? nids : 1);
+    lcb_http_resp_init(&resp);
+    if (ngsi_call(n, "GET", lcb_buf_str(&path), NULL, 0, &resp, err) < 0)
+        goto out;
+    if (resp.status != 200) {
+        ngsi_fail(err, &resp, "get entities by id");
+        goto out;
+    }
+    if (lcb_json_parse(out, resp.body.ptr ? resp.body.ptr : "[]", resp.body.ptr ? resp.body.len : 2,
+                       err) < 0)
+        goto out;
+    rc = 0;
+out:
+    lcb_buf_release(&path);
+    lcb_buf_release(&list);
+    lcb_http_resp_release(&resp);
+    return rc;
+}
