@@ -508,6 +508,15 @@ trace_request(const struct xfer *x, CURLcode cc)
              r->method ? r->method : "GET", r->url, x->resp->status, cc != CURLE_OK ? " " : "",
              cc != CURLE_OK ? curl_easy_strerror(cc) : "", x->resp->elapsed_ms,
              x->resp->bytes_up, x->resp->bytes_down);
+    if (hdrs.len && lcb_log_format() == LCB_LOG_TEXT) {
+        /* one header per line: the redactor masks a secret header's value to its line's end */
+        struct lcb_buf lines = LCB_BUF_INIT;
+        for (i = 0; i < r->nheaders; i++)
+            lcb_buf_addf(&lines, "\n    > %s: %s", r->headers[i].name,
+                         r->headers[i].value ? r->headers[i].value : "");
+        lcb_log(LCB_TRACE, "http.request.headers", "request headers:%s", lines.ptr);
+        lcb_buf_release(&lines);
+    }
     lcb_buf_release(&hdrs);
 }
 
