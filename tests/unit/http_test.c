@@ -47,7 +47,7 @@ test_keepalive(void)
     struct lcb_json *log;
 
     lcb_http_resp_init(&r);
-    stub_log();
+    lcb_json_free(stub_log());
     CHECK_INT(get("/echo", &r, &err), 0);
     CHECK_INT(r.status, 200);
     CHECK_INT(get("/echo", &r, &err), 0);
@@ -120,7 +120,7 @@ test_streaming(void)
 
     for (i = 0; i < s.total; i++)
         want += (unsigned char)('a' + i % 26);
-    stub_log();
+    lcb_json_free(stub_log());
     memset(&req, 0, sizeof(req));
     snprintf(url, sizeof(url), "%s/echo", stub_base);
     req.method = "PUT";

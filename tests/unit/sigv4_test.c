@@ -61,6 +61,53 @@ pct_decode(const char *s, size_t n)
     return lcb_buf_detach(&b, NULL);
 }
 
+/* The string fields of a case, for copying and freeing. */
+#define NFIELDS 16
+
+static char **
+field(struct fcase *c, size_t i)
+{
+    char **f[NFIELDS] = { &c->akid,   &c->secret, &c->token,   &c->region,
+                          &c->service, &c->time,  &c->host,    &c->method,
+                          &c->path,   &c->scheme, &c->body,    &c->payload,
+                          &c->authz,  &c->presig, &c->presign_url, &c->creq };
+
+    return f[i];
+}
+
+static void
+fcase_free(struct fcase *c)
+{
+    size_t i;
+
+    for (i = 0; i < NFIELDS; i++) {
+        free(*field(c, i));
+        *field(c, i) = NULL;
+    }
+    for (i = 0; i < c->nq; i++) {
+        free((char *)c->query[i].name);
+        free((char *)c->query[i].value);
+    }
+    for (i = 0; i < c->nh; i++) {
+        free((char *)c->headers[i].name);
+        free((char *)c->headers[i].value);
+    }
+    c->nq = c->nh = 0;
+}
+
+/* cur = a deep copy of the defaults (scalars and strings; defaults have no pairs). */
+static void
+fcase_from_defaults(void)
+{
+    size_t i;
+
+    cur = defaults;
+    cur.nq = cur.nh = 0;
+    for (i = 0; i < NFIELDS; i++)
+        if (*field(&cur, i))
+            *field(&cur, i) = lcb_xstrdup(*field(&cur, i));
+}
+
 static void
 set_field(struct fcase *c, const char *key, const char *val)
 {
@@ -81,10 +128,13 @@ set_field(struct fcase *c, const char *key, const char *val)
     else if (strcmp(key, "presig") == 0) dst = &c->presig;
     else if (strcmp(key, "presign-url") == 0) dst = &c->presign_url;
     if (dst) {
+        free(*dst);
         *dst = lcb_xstrdup(val);
     } else if (strcmp(key, "body") == 0) {
+        free(c->body);
         c->body = unescape(val);
     } else if (strcmp(key, "creq") == 0) {
+        free(c->creq);
         c->creq = unescape(val);
     } else if (strcmp(key, "rule") == 0) {
         c->s3 = strcmp(val, "s3") == 0;
@@ -221,20 +271,21 @@ run_file(const char *path, int *ncases)
         if (sp)
             *sp++ = '\0';
         if (strcmp(line, "case") == 0) {
-            cur = defaults;
-            cur.nq = cur.nh = 0;
+            fcase_from_defaults();
             snprintf(cur.name, sizeof(cur.name), "%s", sp ? sp : "?");
             in_case = 1;
         } else if (strcmp(line, "end") == 0) {
             RUN(run_case);
             (*ncases)++;
-            in_case = 0; /* the strings are leaked on purpose: a test binary */
+            fcase_free(&cur);
+            in_case = 0;
         } else {
             set_field(in_case ? &cur : &defaults, line, sp ? sp : "");
         }
     }
     free(line);
     fclose(f);
+    fcase_free(&defaults);
 }
 
 static void
@@ -319,7 +370,6 @@ main(int argc, char **argv)
     defaults.expires = 0;
     snprintf(path, sizeof(path), "%s/sigv4/suite.txt", dir);
     run_file(path, &nsuite);
-    memset(&defaults, 0, sizeof(defaults));
     snprintf(path, sizeof(path), "%s/sigv4/botocore.txt", dir);
     run_file(path, &ngen);
     fprintf(stderr, "sigv4: %d suite cases, %d botocore cases\n", nsuite, ngen);
