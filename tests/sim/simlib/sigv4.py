@@ -217,8 +217,10 @@ def _skew_text(ts, now):
         return datetime.datetime.fromtimestamp(x, datetime.timezone.utc).strftime(SIGV4_TS)
     t = _ts_epoch(ts)
     if t < now:
-        return f"Signature expired: {ts} is now earlier than {f(now - MAX_SKEW)} ({f(now)} - 15 min.)"
-    return f"Signature not yet current: {ts} is still later than {f(now + MAX_SKEW)} ({f(now)} + 15 min.)"
+        return (f"Signature expired: {ts} is now earlier than {f(now - MAX_SKEW)} "
+                f"({f(now)} - 15 min.)")
+    return (f"Signature not yet current: {ts} is still later than {f(now + MAX_SKEW)} "
+            f"({f(now)} + 15 min.)")
 
 
 def verify(req, lookup, server_now):
