@@ -96,5 +96,7 @@ LCB_CMD_DECLARE(list);
 LCB_CMD_DECLARE(show);
 LCB_CMD_DECLARE(catalog_migrate);
 LCB_CMD_DECLARE(catalog_check);
+LCB_CMD_DECLARE(catalog_publish);
+LCB_CMD_DECLARE(catalog_pull);
 
 #endif
