@@ -34,9 +34,10 @@ usage(void)
 {
     fprintf(stderr,
             "usage: aws_probe whoami\n"
-            "       aws_probe put BUCKET KEY FILE [if-none-match|kms:KEYID]\n"
+            "       aws_probe put BUCKET KEY FILE [if-none-match|kms:KEYID|lock:MODE:EPOCH|tags]\n"
             "       aws_probe get BUCKET KEY OUTFILE [START-END]\n"
             "       aws_probe head BUCKET KEY\n"
+            "       aws_probe tags BUCKET KEY [K=V...]\n"
             "       aws_probe delete BUCKET KEY\n"
             "       aws_probe list BUCKET PREFIX [MAXKEYS]\n"
             "       aws_probe delete-many BUCKET KEY...\n"
@@ -97,6 +98,21 @@ cmd_put(char **argv, int argc, struct lcb_err *err)
         o.sse = "aws:kms";
         o.sse_kms_key_id = argv[3] + 4;
     }
+    if (argc > 3 && strncmp(argv[3], "lock:", 5) == 0) {
+        char mode[16];
+        long long until;
+
+        if (sscanf(argv[3] + 5, "%15[A-Z]:%lld", mode, &until) != 2)
+            return lcb_err_set(err, LCB_EUSAGE, "lock:MODE:EPOCH");
+        o.lock_mode = strcmp(mode, "COMPLIANCE") == 0 ? "COMPLIANCE" : "GOVERNANCE";
+        o.lock_until = (time_t)until;
+    }
+    if (argc > 3 && strcmp(argv[3], "tags") == 0) {
+        static const struct lcb_aws_kv tags[] = { { "lcbackup", "run 42" }, { "k+=", "v&/" } };
+
+        o.tags = tags;
+        o.ntags = 2;
+    }
     body.data = data.ptr;
     body.len = data.len;
     if (lcb_s3_put(&r, aws, argv[0], argv[1], &body, &o, err) == 0) {
@@ -153,6 +169,31 @@ cmd_head(char **argv, struct lcb_err *err)
     printf("size %lld\netag %s\nmodified %lld\n", (long long)info.size, info.etag,
            (long long)info.last_modified);
     return 0;
+}
+
+static int
+cmd_tags(char **argv, int argc, struct lcb_err *err)
+{
+    struct lcb_aws_kv kv[8];
+    struct lcb_s3_tags t;
+    char *eq;
+    int i, n = 0, rc = 0;
+
+    for (i = 2; i < argc && n < 8; i++) {
+        if (!(eq = strchr(argv[i], '=')))
+            return lcb_err_set(err, LCB_EUSAGE, "tag %s is not K=V", argv[i]);
+        *eq = '\0';
+        kv[n].name = argv[i];
+        kv[n++].value = eq + 1;
+    }
+    if (n && lcb_s3_tagging_put(aws, argv[0], argv[1], kv, (size_t)n, err) < 0)
+        return -1;
+    lcb_s3_tags_init(&t);
+    rc = lcb_s3_tagging_get(&t, aws, argv[0], argv[1], err);
+    for (i = 0; rc == 0 && i < (int)t.n; i++)
+        printf("tag %s=%s\n", t.keys[i], t.values[i]);
+    lcb_s3_tags_release(&t);
+    return rc;
 }
 
 static int
@@ -476,7 +517,7 @@ dispatch(const char *cmd, char **argv, int argc, struct lcb_err *err)
     static const struct {
         const char *name;
         int nargs;
-    } arity[] = { { "whoami", 0 }, { "put", 3 }, { "get", 3 }, { "head", 2 }, { "delete", 2 },
+    } arity[] = { { "whoami", 0 }, { "put", 3 }, { "get", 3 }, { "head", 2 }, { "tags", 2 }, { "delete", 2 },
                   { "list", 2 }, { "delete-many", 2 }, { "mpu", 4 }, { "mpu-list", 1 },
                   { "kms", 1 }, { "rds-snapshot", 3 }, { "rds-snapshots", 1 },
                   { "ec2-snapshot", 2 }, { "ec2-snapshots", 1 },
@@ -494,6 +535,8 @@ dispatch(const char *cmd, char **argv, int argc, struct lcb_err *err)
         return cmd_get(argv, argc, err);
     if (!strcmp(cmd, "head"))
         return cmd_head(argv, err);
+    if (!strcmp(cmd, "tags"))
+        return cmd_tags(argv, argc, err);
     if (!strcmp(cmd, "delete"))
         return lcb_s3_delete(aws, argv[0], argv[1], NULL, NULL, err);
     if (!strcmp(cmd, "list"))

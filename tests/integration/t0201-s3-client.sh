@@ -51,6 +51,23 @@ expect_code 0 "put with if-none-match on a new key" probe put $B "backups/new" "
 expect_code 0 "put with SSE-KMS" probe put $B "backups/kms" "$T/f1" kms:alias/legocity-backups
 assert_grep "^sse aws:kms$" "$OUT" "the object is KMS-encrypted"
 
+# ---- tagging and Object Lock (legocity-backups-prod has Object Lock enabled)
+expect_code 0 "put with x-amz-tagging" probe put $B "backups/tagged" "$T/f1" tags
+expect_code 0 "get the tags" probe tags $B "backups/tagged"
+assert_grep "^tag lcbackup=run 42$" "$OUT" "x-amz-tagging: a space survives"
+assert_grep "^tag k\+==v&/$" "$OUT" "x-amz-tagging: +, =, & and / survive"
+expect_code 0 "replace the tags" probe tags $B "backups/tagged" "state=expired" "a b=c/d"
+assert_eq "$(grep -c '^tag ' "$OUT")" "2" "PutObjectTagging replaced the set"
+assert_grep "^tag a b=c/d$" "$OUT" "the new tag is there"
+UNTIL=$(( $(date +%s) + 86400 ))
+expect_code 0 "put with a COMPLIANCE retention" probe put legocity-backups-prod "locked/a" "$T/f1" "lock:COMPLIANCE:$UNTIL"
+expect_code 0 "put an unlocked neighbour" probe put legocity-backups-prod "locked/b" "$T/f1"
+expect_code 0 "DeleteObjects answers 200 with a per-key failure" probe delete-many legocity-backups-prod "locked/a" "locked/b"
+assert_grep "^deleted 1$" "$OUT" "the unlocked key is deleted"
+assert_grep "^failure locked/a AccessDenied$" "$OUT" "the locked key is listed as failed"
+expect_code 77 "deleting the locked object alone exits 77" probe delete legocity-backups-prod "locked/a"
+expect_code 69 "a retention on a bucket without Object Lock is refused (69)" probe put $B "locked/c" "$T/f1" "lock:GOVERNANCE:$UNTIL"
+
 # ---- error mapping
 expect_code 66 "get a missing key exits 66" probe get $B "nope" "$T/g3"
 assert_grep "aws_code: NoSuchKey" "$ERR" "NoSuchKey"
