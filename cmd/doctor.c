@@ -127,7 +127,8 @@ check_identity(struct doctor *d)
 
     lcb_sts_identity_init(&id);
     if (lcb_sts_get_caller_identity(&id, d->aws, NULL, &err) < 0) {
-        fail_from(d, "identity", &err, err.code == LCB_EAUTH ? LCB_EAUTH : LCB_ETEMP,
+        fail_from(d, "identity", &err,
+                  err.code == LCB_EAUTH || err.code == LCB_ECONFIG ? err.code : LCB_ETEMP,
                   err.code == LCB_EAUTH ? "the credentials are not accepted: check the keys, "
                                           "the session token or the role's trust policy"
                                         : "STS cannot be reached: check the network or "

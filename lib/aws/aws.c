@@ -830,6 +830,7 @@ lcb_aws_presign(struct lcb_aws *aws, const struct lcb_aws_req *req, int64_t expi
     struct lcb_sigv4_key key;
     struct lcb_sigv4_out out;
     size_t i;
+    int rc;
 
     if (expires < 1 || expires > LCB_SIGV4_MAX_EXPIRES)
         return lcb_err_set(err, LCB_EUSAGE, "expiry %" PRId64 "s must be from 1 to %d seconds "
@@ -870,11 +871,14 @@ lcb_aws_presign(struct lcb_aws *aws, const struct lcb_aws_req *req, int64_t expi
     lcb_sigv4_presign(&out, &sr, &key, expires, &aws->cache);
     lcb_buf_addf(url, "%s://%s%s?%s", ep.scheme, host.ptr, path.ptr, lcb_buf_str(&out.query));
     lcb_sigv4_out_release(&out);
+    rc = lcb_http_check_url(aws->http, url->ptr, 0, err); /* the http:// rule holds here too */
+    if (rc < 0)
+        lcb_buf_reset(url);
     free(q);
     free(h);
     lcb_buf_release(&host);
     lcb_buf_release(&path);
-    return 0;
+    return rc;
 }
 
 /* ---- batches ---- */

@@ -154,7 +154,7 @@ int lcb_aws_send(struct lcb_aws *aws, const struct lcb_aws_req *req, struct lcb_
                  struct lcb_err *err);
 
 /* A presigned URL for req (query signing; S3 signs UNSIGNED-PAYLOAD; expires in seconds, 1..604800)
- * into url. For Query services the request's query pairs carry Action, Version and the parameters
+ * into url (empty on entry). Plain http:// is refused off loopback as for requests (LCB_ECONFIG). For Query services the request's query pairs carry Action, Version and the parameters
  * (the RDS/EC2 cross-region PreSignedUrl). Returns 0, or -1 (LCB_EUSAGE: bad expiry;
  * credential and endpoint errors as above). */
 int lcb_aws_presign(struct lcb_aws *aws, const struct lcb_aws_req *req, int64_t expires,
