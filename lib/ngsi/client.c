@@ -156,6 +156,41 @@ ngsi_fail(struct lcb_err *err, const struct lcb_http_resp *resp, const char *wha
 }
 
 int
+ngsi_limit_refused(const struct lcb_http_resp *r)
+{
+    const char *b = lcb_buf_str(&r->body);
+
+    if (r->status == 403)
+        return strstr(b, "TooManyResults") != NULL;
+    return r->status == 400 && (strstr(b, "limit") != NULL || strstr(b, "Limit") != NULL);
+}
+
+int
+ngsi_smaller_limit(const struct lcb_http_resp *r, int limit)
+{
+    static const char *const fields[] = { "detail", "title" };
+    struct lcb_json *pd = NULL;
+    struct lcb_err ignored;
+    const char *text, *p;
+    long best = 0, v;
+    size_t i;
+
+    if (r->body.len && lcb_json_parse(&pd, r->body.ptr, r->body.len, &ignored) == 0)
+        for (i = 0; i < LCB_ARRAY_SIZE(fields); i++) {
+            text = lcb_json_get_str(pd, fields[i]);
+            for (p = text; p && *p; p++) {
+                if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+                    continue;
+                v = strtol(p, NULL, 10);
+                if (v > best && v < limit)
+                    best = v;
+            }
+        }
+    lcb_json_free(pd);
+    return best > 0 ? (int)best : limit / 2;
+}
+
+int
 ngsi_call(struct lcb_ngsi *n, const char *method, const char *path, const char *body,
           size_t body_len, struct lcb_http_resp *resp, struct lcb_err *err)
 {
@@ -324,8 +359,17 @@ scan_types(struct lcb_ngsi *n, long long total, struct lcb_strlist *out, struct 
         snprintf(path, sizeof(path), "/entities?local=true&limit=%d&offset=%lld", n->page_size,
                  offset);
         lcb_json_free(page);
-        if ((rc = get_json(n, path, &resp, &page, err)) < 0)
-            break;
+        if ((rc = get_json(n, path, &resp, &page, err)) < 0) {
+            if (!ngsi_limit_refused(&resp) || n->page_size <= 1)
+                break;
+            n->page_size = ngsi_smaller_limit(&resp, n->page_size); /* the export starts there */
+            lcb_log(LCB_INFO, "ngsi.page.shrink", "the broker refuses %s: trying %d entities a "
+                    "page", path, n->page_size);
+            lcb_err_clear(err);
+            rc = 0;
+            page = NULL;
+            continue;
+        }
         if (lcb_json_size(page) == 0)
             break;
         for (e = lcb_json_child(page); e; e = lcb_json_next(e))

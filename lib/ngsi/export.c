@@ -7,8 +7,12 @@
  * back short while the total says more remain means the broker capped the page (then the page size
  * shrinks and reading resumes right after what arrived), and an empty page in that situation is the
  * Orion-LD #1407 anomaly (retried, then an error, never taken for the end). Entities already seen
- * (offset pagination shifts under concurrent deletes and creates) are dropped. At the end the type is
- * counted again and, if entities were missed, read again to add them.
+ * (offset pagination shifts under concurrent deletes and creates) are dropped. Every page after the
+ * first starts one entity early: that entity must be the previous page's last one, else the order
+ * shifted between the two requests (an entity before the read position was deleted or created) and
+ * entities may have slid past unread, which the count alone cannot show when deletes and creates
+ * balance. At the end the type is counted again and, if entities were missed or the order shifted,
+ * read again to add them; a shift during that second pass too is recorded as a discrepancy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +29,9 @@ struct slot {
     int busy;
     int stale; /* its result is no longer wanted */
     int ready; /* finished and valid, waiting to be processed in order */
-    long long offset;
+    long long offset; /* of the first entity this page adds */
     int limit;
+    int overlap; /* 1: the request starts at offset - 1, on the previous page's last entity */
     int attempts;
     struct lcb_buf url;
     struct lcb_http_header h[4];
@@ -52,6 +57,8 @@ struct xs {
     long long known_count;
     int end;
     int reconciling;
+    int shifted;   /* an overlap entity was not the previous page's last: re-read */
+    char *last_id; /* id of the last entity of the page handed over last */
 };
 
 void
@@ -89,12 +96,13 @@ slot_start(struct xs *xs, struct slot *s, long long offset, struct lcb_err *err)
 {
     s->offset = offset;
     s->limit = xs->limit;
+    s->overlap = offset > 0 && s->limit > 1;
     s->busy = 1;
     s->stale = s->ready = 0;
     lcb_buf_reset(&s->url);
     lcb_buf_addf(&s->url, "%s/entities?type=", xs->n->base);
     ngsi_qenc(&s->url, xs->type);
-    lcb_buf_addf(&s->url, "&limit=%d&offset=%lld&count=true", s->limit, offset);
+    lcb_buf_addf(&s->url, "&limit=%d&offset=%lld&count=true", s->limit, offset - s->overlap);
     memset(&s->req, 0, sizeof(s->req));
     s->req.method = "GET";
     s->req.url = lcb_buf_str(&s->url);
@@ -103,16 +111,6 @@ slot_start(struct xs *xs, struct slot *s, long long offset, struct lcb_err *err)
     s->req.timeout_ms = xs->n->timeout_ms;
     lcb_http_resp_reset(&s->resp);
     return lcb_http_multi_add(xs->multi, &s->req, &s->resp, s, err);
-}
-
-static int
-is_limit_refusal(const struct lcb_http_resp *r)
-{
-    const char *b = lcb_buf_str(&r->body);
-
-    if (r->status == 403)
-        return strstr(b, "TooManyResults") != NULL;
-    return r->status == 400 && (strstr(b, "limit") != NULL || strstr(b, "Limit") != NULL);
 }
 
 /* Judge a finished request: 1 ready, 0 retry scheduled, -1 fatal. */
@@ -135,7 +133,7 @@ judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_e
         lcb_json_free(s->page);
         s->page = NULL;
         lcb_err_set(err, LCB_ETEMP, "%s: the answer is not a complete JSON array", what);
-    } else if (req_err->code == LCB_OK && is_limit_refusal(&s->resp)) {
+    } else if (req_err->code == LCB_OK && ngsi_limit_refused(&s->resp)) {
         return 2; /* the caller shrinks the page size */
     } else if (req_err->code == LCB_OK && !ngsi_retryable(s->resp.status)) {
         return ngsi_fail(err, &s->resp, what);
@@ -192,7 +190,7 @@ fill(struct xs *xs, struct lcb_err *err)
             break;
         if (slot_start(xs, s, xs->next_offset, err) < 0)
             return -1;
-        xs->next_offset += xs->limit;
+        xs->next_offset += s->limit - s->overlap;
     }
     return 0;
 }
@@ -209,6 +207,9 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
     size_t len = s->resp.body.len;
     int rc = 0;
 
+    size_t expected_dup = 0;
+    const char *last = NULL;
+
     for (e = lcb_json_child(s->page); e; e = lcb_json_next(e), i++) {
         const char *id = lcb_json_get_str(e, "id");
         if (!id) {
@@ -216,11 +217,26 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
             return lcb_err_set(err, LCB_ECORRUPT, "page at offset %lld of %s: an entity has no id",
                                s->offset, xs->type);
         }
+        if (i == 0 && s->overlap) {
+            if (xs->last_id && strcmp(id, xs->last_id) == 0)
+                expected_dup = 1;
+            else if (!xs->shifted) {
+                xs->shifted = 1;
+                lcb_log(LCB_DEBUG, "ngsi.page.shifted", "type %s: the order shifted before offset "
+                        "%lld (the broker changed meanwhile): the type will be read again",
+                        xs->type, s->offset);
+            }
+        }
         isnew[i] = (unsigned char)lcb_idset_add(&xs->x->ids, id);
         kept += isnew[i];
+        last = id;
     }
     if (!xs->reconciling)
-        xs->st->duplicates += (long long)(n - kept);
+        xs->st->duplicates += (long long)(n - kept - (kept < n ? expected_dup : 0));
+    if (last) {
+        free(xs->last_id);
+        xs->last_id = lcb_xstrdup(last);
+    }
     if (kept && kept < n) {
         keep = lcb_json_new_array();
         for (e = lcb_json_child(s->page), i = 0; e; e = lcb_json_next(e), i++)
@@ -254,13 +270,14 @@ drain(struct xs *xs, struct lcb_err *err)
         progressed = 0;
         for (i = 0; i < xs->nslots; i++) {
             struct slot *s = &xs->slots[i];
-            size_t got;
+            size_t got, fresh;
             if (!s->ready || s->offset != xs->want_offset)
                 continue;
             got = lcb_json_size(s->page);
+            fresh = got > (size_t)s->overlap ? got - (size_t)s->overlap : 0;
             if (s->count >= 0)
                 xs->known_count = s->count;
-            if (got == 0 && s->offset < xs->known_count) {
+            if (fresh == 0 && s->offset < xs->known_count) {
                 /* Orion-LD #1407: an empty page while the count says more remain */
                 if (++s->attempts >= xs->n->max_attempts)
                     return lcb_err_set(err, LCB_ECORRUPT,
@@ -276,7 +293,7 @@ drain(struct xs *xs, struct lcb_err *err)
             }
             if (deliver(xs, s, err) < 0)
                 return -1;
-            xs->want_offset = s->offset + (long long)got;
+            xs->want_offset = s->offset + (long long)fresh;
             if ((int)got < s->limit && xs->want_offset < xs->known_count) {
                 /* the broker capped the page: shrink and resume right after what arrived */
                 lcb_log(LCB_INFO, "ngsi.page.capped", "the broker returns %zu entities a page, "
@@ -319,9 +336,13 @@ wait_one(struct xs *xs, struct lcb_err *err)
     if (r == 1)
         s->ready = 1;
     if (r == 2) {
+        if (xs->limit < s->limit) { /* already shrunk by an earlier refusal */
+            slot_clear(s);
+            return 0;
+        }
         if (xs->limit <= 1)
             return ngsi_fail(err, &s->resp, "the broker refuses even one entity a page");
-        xs->limit /= 2;
+        xs->limit = ngsi_smaller_limit(&s->resp, xs->limit);
         lcb_log(LCB_INFO, "ngsi.page.shrink", "the broker refuses %d entities a page: trying %d",
                 s->limit, xs->limit);
         discard_from(xs, xs->want_offset);
@@ -350,6 +371,8 @@ pass(struct xs *xs, struct lcb_err *err)
 
     xs->next_offset = xs->want_offset = 0;
     xs->end = 0;
+    free(xs->last_id);
+    xs->last_id = NULL;
     while (rc == 0) {
         if (lcb_sig_pending())
             return lcb_err_set(err, LCB_EINTR, "interrupted");
@@ -396,11 +419,18 @@ reconcile(struct xs *xs, struct lcb_err *err)
 
     if (lcb_ngsi_count(xs->n, xs->type, &xs->st->count_end, err) < 0)
         return lcb_wrap(err, "count %s again", xs->type);
-    if (xs->st->count_end <= xs->st->exported)
+    if (xs->st->count_end <= xs->st->exported && !xs->shifted)
         return 0;
-    lcb_log(LCB_INFO, "ngsi.reconcile", "type %s: the broker counts %lld entities, %lld exported: "
-            "reading it again for the missing ones", xs->type, xs->st->count_end, before);
+    if (xs->shifted)
+        lcb_log(LCB_INFO, "ngsi.reconcile", "type %s: entities were deleted or created before the "
+                "read position during the export: reading it again for the ones that slid past",
+                xs->type);
+    else
+        lcb_log(LCB_INFO, "ngsi.reconcile", "type %s: the broker counts %lld entities, %lld "
+                "exported: reading it again for the missing ones", xs->type, xs->st->count_end,
+                before);
     xs->reconciling = 1;
+    xs->shifted = 0;
     xs->known_count = xs->st->count_end;
     if (pass(xs, err) < 0)
         return lcb_wrap(err, "reconcile %s", xs->type);
@@ -411,6 +441,11 @@ reconcile(struct xs *xs, struct lcb_err *err)
                      "type %s: the broker counts %lld entities after the export but %lld were "
                      "exported (entities created during the export)\n",
                      xs->type, xs->st->count_end, xs->st->exported);
+    else if (xs->shifted)
+        lcb_buf_addf(&xs->x->discrepancies,
+                     "type %s: the broker's order shifted during the export and again during its "
+                     "re-read (entities deleted or created meanwhile, or an unstable order): "
+                     "entities may be missing\n", xs->type);
     return 0;
 }
 
@@ -447,6 +482,7 @@ lcb_ngsi_export_type(struct lcb_ngsi *n, const char *type, lcb_ngsi_page_fn fn, 
     n->page_size = xs.limit; /* the next type starts with what this broker accepts */
     rc = 0;
 out:
+    free(xs.last_id);
     lcb_http_multi_free(xs.multi);
     for (i = 0; i < xs.nslots; i++) {
         lcb_json_free(xs.slots[i].page);

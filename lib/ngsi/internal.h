@@ -31,6 +31,11 @@ int ngsi_retryable(int status);
 int ngsi_backoff(int attempt, struct lcb_err *err);
 /* Fill err from a ProblemDetails answer: "HTTP 400 BadRequestData: detail". Returns -1. */
 int ngsi_fail(struct lcb_err *err, const struct lcb_http_resp *resp, const char *what);
+/* Is this answer a refusal of the page size (400 about the limit, 403 TooManyResults)? */
+int ngsi_limit_refused(const struct lcb_http_resp *r);
+/* The page size to try after such a refusal of limit: the maximum the refusal names ("the
+ * supported maximum limit is 100", "must be an integer value <= 1000"), else half of limit. */
+int ngsi_smaller_limit(const struct lcb_http_resp *r, int limit);
 /* URL-encode a query parameter value. */
 void ngsi_qenc(struct lcb_buf *out, const char *s);
 
