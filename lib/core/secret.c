@@ -65,9 +65,13 @@ void
 lcb_secret_set(struct lcb_secret *s, const char *value, size_t len)
 {
     lcb_secret_release(s);
-    s->ptr = lcb_xstrndup(value, len);
+    s->ptr = lcb_xmalloc(len + 1); /* binary-safe: data keys may hold NUL bytes */
+    memcpy(s->ptr, value, len);
+    s->ptr[len] = '\0';
     s->len = len;
-    lcb_redact_add(s->ptr, len);
+    /* text secrets are masked wherever they would be printed; binary ones cannot be printed */
+    if (memchr(value, '\0', len) == NULL)
+        lcb_redact_add(s->ptr, len);
 }
 
 void

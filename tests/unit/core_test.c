@@ -194,6 +194,20 @@ test_redaction(void)
     lcb_buf_release(&out);
 }
 
+/* Data keys are 32 random bytes: a NUL among them must not cut the secret short. */
+static void
+test_secret_binary(void)
+{
+    struct lcb_secret s = LCB_SECRET_INIT;
+    const char key[8] = { 'a', 'b', 0, 'c', 'd', 0, 'e', 'f' };
+
+    lcb_secret_set(&s, key, sizeof(key));
+    CHECK_INT(s.len, 8);
+    CHECK(memcmp(s.ptr, key, 8) == 0);
+    lcb_secret_release(&s);
+    CHECK(s.ptr == NULL);
+}
+
 /* The logger writes JSON lines with the fields, and never a registered secret. */
 static void
 test_log_json(void)
@@ -238,6 +252,7 @@ main(void)
     RUN(test_durations);
     RUN(test_now_pinned);
     RUN(test_redaction);
+    RUN(test_secret_binary);
     RUN(test_log_json);
     return harness_done();
 }
