@@ -80,13 +80,21 @@ void
 lcb_s3_stream_abort(struct lcb_s3_stream *s)
 {
     struct lcb_err e;
+    int rc;
 
     if (!s || !s->open)
         return;
     s->open = 0;
     s->failed = 1;
     lcb_err_clear(&e);
-    if (lcb_s3_mpu_abort(s->aws, s->bucket, s->key, lcb_buf_str(&s->upload_id), &e) < 0)
+    /* drop the parts still on the wire first: one that lands after the abort would keep its
+     * storage in an upload nobody can see any more (S3 may need a second abort) */
+    lcb_aws_batch_free(s->batch);
+    s->batch = NULL;
+    lcb_sig_hold(); /* after SIGINT/SIGTERM the abort is exactly what must still go out */
+    rc = lcb_s3_mpu_abort(s->aws, s->bucket, s->key, lcb_buf_str(&s->upload_id), &e);
+    lcb_sig_unhold();
+    if (rc < 0)
         lcb_log(LCB_WARN, "s3.upload.abort_failed",
                 "could not abort the upload of s3://%s/%s (%s): `lcbackup catalog drift` lists "
                 "open uploads", s->bucket, s->key, e.msg);

@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <string.h>
 
-static volatile sig_atomic_t pending;
+static volatile sig_atomic_t pending, received, held;
+static sig_atomic_t received_at_hold;
 
 static void
 on_signal(int signo)
 {
     pending = signo;
+    received++;
 }
 
 void
@@ -29,7 +31,22 @@ lcb_sig_install(void)
 int
 lcb_sig_pending(void)
 {
+    if (held && received == received_at_hold)
+        return 0;
     return pending;
+}
+
+void
+lcb_sig_hold(void)
+{
+    received_at_hold = received;
+    held = 1;
+}
+
+void
+lcb_sig_unhold(void)
+{
+    held = 0;
 }
 
 void

@@ -11,5 +11,10 @@ void lcb_sig_install(void);
 int lcb_sig_pending(void);
 /* For tests: pretend a signal arrived. */
 void lcb_sig_raise(int signo);
+/* Cleanup after a signal (aborting an upload, marking the catalog) must still reach the network:
+ * between _hold and _unhold, lcb_sig_pending() reports only signals that arrive meanwhile (a second
+ * Ctrl-C still interrupts a cleanup that hangs). Not nested. */
+void lcb_sig_hold(void);
+void lcb_sig_unhold(void);
 
 #endif
