@@ -23,7 +23,7 @@ static const char tables_sql[] =
     " WHERE c.relkind IN ('r', 'p') AND " USER_NS("n") " ORDER BY 1";
 
 static const char schema_sql[] =
-    "SELECT 'table ' || n.nspname || '.' || c.relname || ' ' || c.relkind"
+    "SELECT 'table ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND " USER_NS("n") " UNION ALL "
     "SELECT 'column ' || n.nspname || '.' || c.relname || ' ' || a.attname || ' '"
