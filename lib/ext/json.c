@@ -305,3 +305,9 @@ lcb_json_print(struct lcb_buf *out, const struct lcb_json *j, int pretty)
         lcb_buf_adds(out, s);
     cJSON_free(s);
 }
+
+const char *
+lcb_json_version(void)
+{
+    return cJSON_Version();
+}

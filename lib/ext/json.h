@@ -69,4 +69,7 @@ struct lcb_json *lcb_json_detach(struct lcb_json *parent, struct lcb_json *item)
 /* Serialise: compact, or pretty with 2-space indentation. Appends to out. */
 void lcb_json_print(struct lcb_buf *out, const struct lcb_json *j, int pretty);
 
+/* cJSON's version string, for `lcbackup version`. */
+const char *lcb_json_version(void);
+
 #endif
