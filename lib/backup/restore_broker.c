@@ -151,7 +151,6 @@ lcb_broker_restore_run(const struct lcb_broker_restore *req, struct lcb_s3_sourc
 struct compare_state {
     struct lcb_ngsi *ngsi;
     struct lcb_broker_compare_stats *st;
-    struct lcb_buf a, b;
 };
 
 static void
@@ -184,11 +183,7 @@ compare_chunk(struct compare_state *c, const char *type, struct lcb_json **ents,
             report(c->st, "missing %s\n", ids[i]);
             continue;
         }
-        lcb_buf_reset(&c->a);
-        lcb_buf_reset(&c->b);
-        lcb_ngsi_normalize(&c->a, ents[i]);
-        lcb_ngsi_normalize(&c->b, e);
-        if (strcmp(lcb_buf_str(&c->a), lcb_buf_str(&c->b)) != 0) {
+        if (!lcb_ngsi_same(ents[i], e)) {
             c->st->different++;
             report(c->st, "different %s\n", ids[i]);
         }
@@ -227,7 +222,5 @@ lcb_broker_compare(struct lcb_ngsi *ngsi, const struct lcb_strlist *types,
     c.ngsi = ngsi;
     c.st = stats;
     rc = for_each_page(src, types, compare_page, &c, err);
-    lcb_buf_release(&c.a);
-    lcb_buf_release(&c.b);
     return rc;
 }

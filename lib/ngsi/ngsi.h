@@ -122,5 +122,8 @@ int lcb_ngsi_get_many(struct lcb_ngsi *n, const char *type, char *const *ids, si
  * arrays of attribute instances as the instance, multi-instance arrays sorted by datasetId, `type`
  * arrays sorted. Two brokers' renderings of the same entity normalise to the same text. */
 void lcb_ngsi_normalize(struct lcb_buf *out, const struct lcb_json *entity);
+/* 1 when two entities are the same in that form, numbers compared within 1e-6 * max(1, |a|)
+ * (text equality alone fails where a broker's rounding crosses a 7th-digit boundary), else 0. */
+int lcb_ngsi_same(const struct lcb_json *a, const struct lcb_json *b);
 
 #endif
