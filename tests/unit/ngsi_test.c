@@ -116,6 +116,47 @@ test_normalize_differences(void)
     lcb_buf_release(&b);
 }
 
+static int
+same(const char *x, const char *y)
+{
+    struct lcb_json *a = NULL, *b = NULL;
+    struct lcb_err err;
+    int r = -1;
+
+    if (lcb_json_parse(&a, x, strlen(x), &err) == 0 && lcb_json_parse(&b, y, strlen(y), &err) == 0)
+        r = lcb_ngsi_same(a, b);
+    lcb_json_free(a);
+    lcb_json_free(b);
+    return r;
+}
+
+/* Rounding by a broker that keeps 6 decimals is no difference, even across a 7th-digit
+ * rounding boundary of the normalised text; real changes still are. */
+static void
+test_same_within_rounding(void)
+{
+    struct lcb_buf a = LCB_BUF_INIT, b = LCB_BUF_INIT;
+    const char *x = "{\"id\":\"urn:p\",\"location\":{\"type\":\"GeoProperty\",\"value\":"
+                    "{\"type\":\"Point\",\"coordinates\":[4.392172,50.8652949]}}}";
+    const char *y = "{\"id\":\"urn:p\",\"location\":{\"type\":\"GeoProperty\",\"value\":"
+                    "{\"type\":\"Point\",\"coordinates\":[4.392172,50.865295]}}}";
+
+    CHECK(strcmp(norm(x, &a), norm(y, &b)) != 0); /* the texts straddle the boundary */
+    CHECK_INT(same(x, y), 1);
+    CHECK_INT(same("{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":-0.0}}",
+                   "{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":0}}"), 1);
+    CHECK_INT(same("{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":0.000123456}}",
+                   "{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":0.000123}}"), 1);
+    CHECK_INT(same("{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":50.865}}",
+                   "{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":50.8652}}"), 0);
+    CHECK_INT(same("{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":21.5}}",
+                   "{\"id\":\"urn:t\",\"t\":{\"type\":\"Property\",\"value\":\"21.5\"}}"), 0);
+    CHECK_INT(same("{\"id\":\"urn:t\",\"a\":{\"type\":\"Property\",\"value\":1}}",
+                   "{\"id\":\"urn:t\",\"b\":{\"type\":\"Property\",\"value\":1}}"), 0);
+    lcb_buf_release(&a);
+    lcb_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -123,5 +164,6 @@ main(void)
     RUN(test_idset_digest_order_independent);
     RUN(test_normalize_equivalences);
     RUN(test_normalize_differences);
+    RUN(test_same_within_rounding);
     return harness_done();
 }
