@@ -86,6 +86,10 @@ int lcb_cmd_open_broker_archive(struct lcb_ctx *ctx, const char *id, struct lcb_
 LCB_CMD_DECLARE(version);
 LCB_CMD_DECLARE(backup_broker);
 LCB_CMD_DECLARE(restore_broker);
+LCB_CMD_DECLARE(backup_config);
+LCB_CMD_DECLARE(diff_config);
+LCB_CMD_DECLARE(restore_ssm);
+LCB_CMD_DECLARE(restore_services);
 LCB_CMD_DECLARE(verify);
 LCB_CMD_DECLARE(verify_broker);
 LCB_CMD_DECLARE(presign);

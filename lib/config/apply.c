@@ -171,7 +171,7 @@ task_definition(struct lcb_restore_tally *t, struct registry *r, struct lcb_aws 
 {
     struct lcb_json *req, *td = NULL;
     const char *arn;
-    char name[300];
+    char name[300], from[300];
 
     if (s->reuse_td)
         return s->reuse_td;
@@ -189,7 +189,8 @@ task_definition(struct lcb_restore_tally *t, struct registry *r, struct lcb_aws 
     snprintf(name, sizeof(name), "%s:%lld", s->td->family,
              (long long)lcb_json_get_num(td, "revision", 0));
     lcb_json_free(td);
-    report(t, out, "registered", name, s->td->arn, NULL);
+    snprintf(from, sizeof(from), "from %s:%lld", s->td->family, s->td->revision);
+    report(t, out, "registered", name, from, NULL);
     t->registered++;
     return r->to.items[r->to.n - 1];
 }

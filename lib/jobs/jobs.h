@@ -90,6 +90,9 @@ const struct lcb_job_kind *lcb_job_kind(enum lcb_kind k);
 void lcb_job_kinds_override(const struct lcb_job_kind *table);
 
 /* ---- the kinds (see the note above) ---- */
+/* config: lib/config/job.c (backup.h) */
+int lcb_job_backup_config(const struct lcb_job_ctx *jc, const struct lcb_target *t,
+                          struct lcb_job_result *res, struct lcb_err *err);
 /* S3 archives (broker, config): the object at b->location and its sidecar <key>.manifest.json.
  * A HEAD first: an object under Object Lock retention (or a legal hold) is skipped (returns 1). */
 int lcb_job_delete_archive(const struct lcb_job_ctx *jc, const struct lcb_backup *b,

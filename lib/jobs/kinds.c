@@ -11,7 +11,7 @@ static const struct lcb_job_kind builtin[LCB_KIND_COUNT] = {
     { LCB_KIND_RDS,    NULL,                    NULL },
     { LCB_KIND_EBS,    NULL,                    NULL },
     { LCB_KIND_BROKER, NULL,                    lcb_job_delete_archive },
-    { LCB_KIND_CONFIG, NULL,                    lcb_job_delete_archive },
+    { LCB_KIND_CONFIG, lcb_job_backup_config,   lcb_job_delete_archive },
 };
 
 static const struct lcb_job_kind *table = builtin;

@@ -1,0 +1,219 @@
+/* restore_services.c - `lcbackup restore services ID`: re-register the archived task
+ * definitions and bring each ECS service back to what the backup holds. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/aws/ecs.h"
+#include "../lib/catalog/catalog.h"
+#include "../lib/config/backup.h"
+#include "../lib/config/plan.h"
+#include "../lib/policy/policy.h"
+#include "cmd.h"
+
+const char cmd_restore_services_usage[] =
+    "usage: lcbackup restore services [--service S ...] [--cluster C] [--key-file FILE]\n"
+    "                                 [--dry-run] [--yes] ID\n"
+    "\n"
+    "Bring the ECS services of config backup ID back: each archived task definition is\n"
+    "registered again (read-only fields stripped, no empty tag list) unless a live revision of\n"
+    "its family already has the same content; then each service is updated to that revision and\n"
+    "to its archived settings and tags (only what differs), or created when it is missing.\n"
+    "Reports what it did. The archive is verified before anything is written. A service still\n"
+    "DRAINING cannot be created again yet: it is reported and the exit status is 2. Restoring\n"
+    "another environment's backup needs --cluster; a production environment needs --yes.\n"
+    "\n"
+    "  --service S      only this service (repeatable)\n"
+    "  --cluster C      restore into cluster C instead of each service's own\n"
+    "  --key-file FILE  the 32-byte key the backup was encrypted with, when not KMS\n"
+    "  --dry-run        print the API calls it would make; change nothing\n"
+    "  --yes            confirm a restore into a production environment\n";
+
+struct flags {
+    const char *cluster, *key_file;
+    struct lcb_strlist services;
+    int dry_run, yes;
+};
+
+static int
+is_production(const struct lcb_ctx *ctx, const char *env)
+{
+    if (ctx->policy && ctx->policy->env && env && strcmp(ctx->policy->env, env) == 0)
+        return ctx->policy->production;
+    return env && strcmp(env, "prod") == 0;
+}
+
+static int
+guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
+{
+    const char *env = ctx->env ? ctx->env : b->env;
+
+    if (b->env && env && strcmp(b->env, env) != 0 && !f->cluster)
+        return lcb_err_set(&ctx->err, LCB_EUSAGE, "backup %s holds env %s's services: restoring "
+                           "them into env %s needs --cluster naming the cluster to restore into",
+                           b->id, b->env, env);
+    if (is_production(ctx, env) && !f->yes && !f->dry_run)
+        return lcb_err_set(&ctx->err, LCB_EUSAGE, "env %s is production: add --yes to restore "
+                           "into it (or --dry-run to see what would change)", env);
+    return 0;
+}
+
+/* The live services of every cluster the restore writes to, and the latest revision of every
+ * archived family (a candidate for reuse). */
+static int
+fetch_live(struct lcb_ctx *ctx, struct lcb_config *live, const struct lcb_config *archived,
+           const struct flags *f)
+{
+    struct lcb_json *doc;
+    size_t i;
+
+    for (i = 0; i < archived->nservices; i++) {
+        const char *c = f->cluster ? f->cluster : archived->services[i].cluster;
+        if (f->services.n && !lcb_strlist_has(&f->services, archived->services[i].name))
+            continue;
+        if (!lcb_strlist_has(&live->clusters, c) &&
+            lcb_config_fetch_services(live, ctx->aws, c, &ctx->err) < 0)
+            return -1;
+    }
+    for (i = 0; i < archived->ntaskdefs; i++) {
+        if (lcb_ecs_describe_task_definition(&doc, ctx->aws, archived->taskdefs[i].family,
+                                             &ctx->err) == 0)
+            lcb_config_taskdef_add(live, doc);
+        else if (ctx->err.code != LCB_ENOTFOUND)
+            return -1;
+        lcb_err_clear(&ctx->err);
+    }
+    lcb_config_sort(live);
+    return 0;
+}
+
+static void
+print_dry_run(struct lcb_ctx *ctx, const struct lcb_svc_plan *p)
+{
+    struct lcb_buf calls = LCB_BUF_INIT;
+    size_t i, change = 0;
+
+    for (i = 0; i < p->n; i++) {
+        lcb_svc_step_calls(&calls, &p->steps[i]);
+        change += p->steps[i].op == LCB_SVC_CREATE || p->steps[i].op == LCB_SVC_UPDATE;
+        if (p->steps[i].op == LCB_SVC_SKIP)
+            lcb_buf_addf(&calls, "skip service %s: %s\n", p->steps[i].src->name,
+                         p->steps[i].why);
+    }
+    fputs(lcb_buf_str(&calls), ctx->out);
+    fprintf(ctx->out, "dry run: %zu services to change, %zu unchanged or skipped\n", change,
+            p->n - change);
+    lcb_buf_release(&calls);
+}
+
+static void
+report_notes(struct lcb_ctx *ctx, const struct lcb_svc_plan *p)
+{
+    size_t i, j;
+
+    for (i = 0; i < p->n; i++)
+        for (j = 0; j < p->steps[i].notes.n; j++)
+            lcb_log(LCB_WARN, "config.restore.fixed", "service %s: %s differs from the backup "
+                    "and can only be changed by creating the service again", p->steps[i].src->name,
+                    p->steps[i].notes.items[j]);
+    (void)ctx;
+}
+
+static int
+apply(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct lcb_svc_plan *p)
+{
+    struct lcb_restore_tally t;
+    struct lcb_buf detail = LCB_BUF_INIT;
+    struct lcb_err ignored;
+    struct lcb_json *d;
+    char rid[40];
+    int rc = 0;
+
+    if (lcb_catalog_restore_begin(ctx->cat, b->id, "services", b->target, rid, &ctx->err) < 0)
+        return -1;
+    lcb_restore_tally_init(&t);
+    lcb_svc_plan_apply(&t, ctx->aws, p, rid, ctx->json ? stderr : ctx->out);
+    d = t.detail;
+    lcb_json_set(d, "restore_id", lcb_json_new_str(rid));
+    lcb_json_set(d, "backup_id", lcb_json_new_str(b->id));
+    lcb_json_set(d, "registered", lcb_json_new_num((double)t.registered));
+    lcb_json_set(d, "created", lcb_json_new_num((double)t.created));
+    lcb_json_set(d, "updated", lcb_json_new_num((double)t.updated));
+    lcb_json_set(d, "unchanged", lcb_json_new_num((double)t.unchanged));
+    lcb_json_set(d, "skipped", lcb_json_new_num((double)t.skipped));
+    lcb_json_set(d, "failed", lcb_json_new_num((double)t.failed));
+    lcb_json_print(&detail, d, 0);
+    lcb_catalog_restore_end(ctx->cat, rid, t.failed ? "partial" : "succeeded",
+                            lcb_buf_str(&detail), &ignored);
+    if (ctx->json)
+        fprintf(ctx->out, "%s\n", lcb_buf_str(&detail));
+    else
+        fprintf(ctx->out, "%s: %zu task definitions registered, %zu services created, %zu "
+                "updated, %zu unchanged, %zu skipped, %zu failed\n", rid, t.registered,
+                t.created, t.updated, t.unchanged, t.skipped, t.failed);
+    if (t.failed)
+        rc = lcb_err_set(&ctx->err, LCB_EPARTIAL, "%zu services were not restored (listed "
+                         "above; `lcbackup show %s`)", t.failed, rid);
+    lcb_buf_release(&detail);
+    lcb_restore_tally_release(&t);
+    return rc;
+}
+
+static int
+restore(struct lcb_ctx *ctx, const struct flags *f, const char *id)
+{
+    struct lcb_backup b;
+    struct lcb_config archived, live;
+    struct lcb_svc_plan p;
+    int rc = -1;
+
+    memset(&b, 0, sizeof(b));
+    lcb_config_init(&archived);
+    lcb_config_init(&live);
+    lcb_svc_plan_init(&p);
+    if (lcb_catalog_backup_get(ctx->cat, id, &b, &ctx->err) < 0 || guard(ctx, f, &b) < 0 ||
+        lcb_config_load_backup(&archived, ctx->aws, &b, f->key_file, &ctx->err) < 0 ||
+        fetch_live(ctx, &live, &archived, f) < 0 ||
+        lcb_svc_plan_build(&p, &archived, &live, NULL, f->cluster, &f->services, &ctx->err) < 0)
+        goto out;
+    report_notes(ctx, &p);
+    if (f->dry_run) {
+        print_dry_run(ctx, &p);
+        rc = 0;
+    } else {
+        rc = apply(ctx, &b, &p);
+    }
+out:
+    lcb_svc_plan_release(&p);
+    lcb_config_release(&live);
+    lcb_config_release(&archived);
+    lcb_backup_release(&b);
+    return rc;
+}
+
+int
+cmd_restore_services(struct lcb_ctx *ctx, int argc, char **argv)
+{
+    struct flags f;
+    struct lcb_strlist ids = LCB_STRLIST_INIT;
+    const struct lcb_opt opts[] = {
+        { "service", 0, LCB_OPT_LIST, &f.services },
+        { "cluster", 0, LCB_OPT_STR, &f.cluster },
+        { "key-file", 0, LCB_OPT_STR, &f.key_file },
+        { "dry-run", 'n', LCB_OPT_FLAG, &f.dry_run },
+        { "yes", 'y', LCB_OPT_FLAG, &f.yes },
+        { NULL, 0, 0, NULL },
+    };
+    int rc = -1;
+
+    memset(&f, 0, sizeof(f));
+    if (lcb_cmd_begin(ctx, opts, argc, argv, &ids) < 0)
+        goto out;
+    if (ids.n != 1)
+        lcb_err_set(&ctx->err, LCB_EUSAGE, "give exactly one backup id");
+    else
+        rc = restore(ctx, &f, ids.items[0]);
+out:
+    lcb_strlist_release(&f.services);
+    lcb_strlist_release(&ids);
+    return rc;
+}
