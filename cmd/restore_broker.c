@@ -81,6 +81,23 @@ target_url(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *
     return lcb_broker_url(url, ctx->aws, t, &ctx->err);
 }
 
+/* The tenant the archive was taken from (its manifest, as the catalog recorded it), or NULL for the
+ * default tenant. The caller frees it. */
+static char *
+archive_tenant(const struct lcb_backup *b)
+{
+    struct lcb_json *m = NULL;
+    struct lcb_err ignored;
+    const char *t;
+    char *out = NULL;
+
+    if (b->manifest && lcb_json_parse(&m, b->manifest, strlen(b->manifest), &ignored) == 0 &&
+        (t = lcb_json_get_str(m, "tenant")) != NULL && *t)
+        out = lcb_xstrdup(t);
+    lcb_json_free(m);
+    return out;
+}
+
 static void
 print_summary(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct flags *f,
               const struct lcb_broker_restore_stats *st, const struct lcb_broker_compare_stats *cs)
@@ -131,6 +148,7 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
     struct lcb_secret url = LCB_SECRET_INIT;
     struct lcb_ngsi *ngsi = NULL;
     char restore_id[64] = "";
+    char *tenant = f->tenant ? NULL : archive_tenant(b);
     int production = 0, rc = -1;
 
     memset(&req, 0, sizeof(req));
@@ -145,7 +163,7 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
         goto out;
     }
     nc.url = lcb_secret_get(&url);
-    nc.tenant = f->tenant;
+    nc.tenant = f->tenant ? f->tenant : tenant; /* default: where the archive came from */
     if (lcb_ngsi_new(&ngsi, lcb_aws_http(ctx->aws), &nc, &ctx->err) < 0)
         goto out;
     req.ngsi = ngsi;
@@ -156,8 +174,8 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
                                                  restore_id, &ctx->err) < 0)
         goto out;
     lcb_log(LCB_INFO, "restore.broker.start", "%s %s into %s%s%s", f->dry_run ? "checking" :
-            "restoring", b->id, lcb_ngsi_url(ngsi), f->tenant ? " tenant " : "",
-            f->tenant ? f->tenant : "");
+            "restoring", b->id, lcb_ngsi_url(ngsi), nc.tenant ? " tenant " : "",
+            nc.tenant ? nc.tenant : "");
     if (lcb_broker_restore_run(&req, src, &st, &ctx->err) < 0)
         goto out;
     if (f->verify && !f->dry_run && lcb_broker_compare(ngsi, &f->types, src, &cs, &ctx->err) < 0)
@@ -180,6 +198,7 @@ out:
         lcb_catalog_restore_end(ctx->cat, restore_id, "failed", NULL, &ignored);
     }
     lcb_ngsi_free(ngsi);
+    free(tenant);
     lcb_secret_release(&url);
     lcb_broker_restore_stats_release(&st);
     lcb_broker_compare_stats_release(&cs);
