@@ -689,6 +689,8 @@ call_after(struct call *c, int http_rc, const struct lcb_err *herr, int64_t *del
         return AFTER_OK;
     }
     *delay_ms = 0;
+    if (kind == LCB_RETRY_NONE && a->status == 403 && !a->code[0])
+        kind = LCB_RETRY_SKEW; /* a HEAD's 403 has no body to say RequestTimeTooSkewed: Date decides */
     if (kind == LCB_RETRY_SKEW && !learn_skew(c, 1))
         kind = LCB_RETRY_NONE;
     if (kind == LCB_RETRY_NONE)

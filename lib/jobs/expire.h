@@ -51,6 +51,9 @@ void lcb_expire_plan(const struct lcb_retention *r, const char *tz, time_t now,
  * "newest-completed", "last,hold", "expire: no rule keeps it" (truncated to fit). Returns out. */
 char *lcb_expire_why(const struct lcb_expire_item *it, char *out, size_t size);
 
+/* A retention in words: "keep_last 3, daily 7, keep_within 1d 12h" (appended to out). */
+void lcb_expire_describe(const struct lcb_retention *r, struct lcb_buf *out);
+
 /* ---- applying a plan ---- */
 
 enum lcb_expire_action {

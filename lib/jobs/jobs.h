@@ -90,6 +90,9 @@ const struct lcb_job_kind *lcb_job_kind(enum lcb_kind k);
 void lcb_job_kinds_override(const struct lcb_job_kind *table);
 
 /* ---- the kinds (see the note above) ---- */
+/* broker: lib/jobs/broker.c, through lib/backup/broker.h */
+int lcb_job_backup_broker(const struct lcb_job_ctx *jc, const struct lcb_target *t,
+                          struct lcb_job_result *res, struct lcb_err *err);
 /* config: lib/config/job.c (backup.h) */
 int lcb_job_backup_config(const struct lcb_job_ctx *jc, const struct lcb_target *t,
                           struct lcb_job_result *res, struct lcb_err *err);

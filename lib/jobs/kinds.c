@@ -4,13 +4,14 @@
  */
 #include <stddef.h>
 
+#include "../snapshot/snapshot.h" /* rds, ebs */
 #include "jobs.h"
 
 static const struct lcb_job_kind builtin[LCB_KIND_COUNT] = {
     /* kind             backup one target        delete one backup */
-    { LCB_KIND_RDS,    NULL,                    NULL },
-    { LCB_KIND_EBS,    NULL,                    NULL },
-    { LCB_KIND_BROKER, NULL,                    lcb_job_delete_archive },
+    { LCB_KIND_RDS,    lcb_job_backup_rds,      lcb_job_delete_rds },
+    { LCB_KIND_EBS,    lcb_job_backup_ebs,      lcb_job_delete_ebs },
+    { LCB_KIND_BROKER, lcb_job_backup_broker,   lcb_job_delete_archive },
     { LCB_KIND_CONFIG, lcb_job_backup_config,   lcb_job_delete_archive },
 };
 

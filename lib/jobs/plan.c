@@ -84,6 +84,35 @@ lcb_expire_why(const struct lcb_expire_item *it, char *out, size_t size)
     return out;
 }
 
+/* "keep_last 3, daily 7, keep_within 36h" */
+void
+lcb_expire_describe(const struct lcb_retention *r, struct lcb_buf *out)
+{
+    const struct {
+        const char *name;
+        int v;
+    } counts[] = { { "keep_last", r->keep_last }, { "hourly", r->hourly }, { "daily", r->daily },
+                   { "weekly", r->weekly },       { "monthly", r->monthly }, { "yearly", r->yearly } };
+    char d[32];
+    size_t i, start = out->len;
+
+    for (i = 0; i < LCB_ARRAY_SIZE(counts); i++) {
+        if (counts[i].v == 0)
+            continue;
+        lcb_buf_addf(out, "%s%s ", out->len > start ? ", " : "", counts[i].name);
+        if (counts[i].v < 0)
+            lcb_buf_adds(out, "unlimited");
+        else
+            lcb_buf_addf(out, "%d", counts[i].v);
+    }
+    if (r->keep_within)
+        lcb_buf_addf(out, "%skeep_within %s", out->len > start ? ", " : "",
+                     lcb_duration_fmt(r->keep_within, d, sizeof(d)));
+    if (r->min_age)
+        lcb_buf_addf(out, "%smin_age %s", out->len > start ? ", " : "",
+                     lcb_duration_fmt(r->min_age, d, sizeof(d)));
+}
+
 /* ---- simulation ---- */
 
 struct sim {
