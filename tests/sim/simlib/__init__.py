@@ -14,6 +14,8 @@ PROTOCOLS = {
     "ecs": "json",
     "kms": "json",
     "secretsmanager": "json",
+    "sns": "query",
+    "monitoring": "query",      # CloudWatch (simlib/cloudwatch.py)
 }
 
 # X-Amz-Target prefix -> service (used only when a request carries no SigV4 scope).
@@ -30,6 +32,8 @@ NAMESPACES = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
     "s3": "http://s3.amazonaws.com/doc/2006-03-01/",
+    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+    "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
 }
 
 DEFAULT_REGION = "eu-west-1"
