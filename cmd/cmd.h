@@ -86,6 +86,12 @@ int lcb_cmd_open_broker_archive(struct lcb_ctx *ctx, const char *id, struct lcb_
 LCB_CMD_DECLARE(version);
 LCB_CMD_DECLARE(backup_broker);
 LCB_CMD_DECLARE(restore_broker);
+LCB_CMD_DECLARE(backup_rds);
+LCB_CMD_DECLARE(backup_ebs);
+LCB_CMD_DECLARE(restore_rds);
+LCB_CMD_DECLARE(restore_ebs);
+LCB_CMD_DECLARE(delete);
+LCB_CMD_DECLARE(catalog_refresh);
 LCB_CMD_DECLARE(backup_config);
 LCB_CMD_DECLARE(diff_config);
 LCB_CMD_DECLARE(restore_ssm);

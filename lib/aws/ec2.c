@@ -764,6 +764,18 @@ lcb_ec2_volume_create(struct lcb_ec2_volume *out, struct lcb_ec2 *c,
 }
 
 int
+lcb_ec2_volume_delete(struct lcb_ec2 *c, const char *id, struct lcb_err *err)
+{
+    struct lcb_query q;
+
+    init_query(&q, c, "DeleteVolume");
+    lcb_query_add(&q, "VolumeId", id);
+    if (simple_call(c, &q, err) < 0)
+        return lcb_wrap(err, "delete volume %s in %s", id, lcb_ec2_region(c));
+    return 0;
+}
+
+int
 lcb_ec2_tags_create(struct lcb_ec2 *c, const char *const *ids, size_t nids,
                     const struct lcb_query_tag *tags, size_t ntags, struct lcb_err *err)
 {

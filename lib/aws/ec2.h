@@ -180,6 +180,8 @@ struct lcb_ec2_volume_req {
 /* CreateVolume (TagSpecification volume). *out is the new volume (state creating). */
 int lcb_ec2_volume_create(struct lcb_ec2_volume *out, struct lcb_ec2 *c,
                           const struct lcb_ec2_volume_req *r, struct lcb_err *err);
+/* DeleteVolume (it must be detached). LCB_ENOTFOUND when it is already gone. */
+int lcb_ec2_volume_delete(struct lcb_ec2 *c, const char *id, struct lcb_err *err);
 /* CreateTags on resources. */
 int lcb_ec2_tags_create(struct lcb_ec2 *c, const char *const *ids, size_t nids,
                         const struct lcb_query_tag *tags, size_t ntags, struct lcb_err *err);

@@ -778,6 +778,29 @@ lcb_rds_restore_pitr(struct lcb_rds_instance *out, struct lcb_rds *c,
 }
 
 int
+lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
+{
+    struct lcb_query q;
+    struct lcb_query_resp r;
+    int rc = 0;
+
+    init_query(&q, c, "DeleteDBInstance");
+    lcb_query_add(&q, "DBInstanceIdentifier", id);
+    lcb_query_add_bool(&q, "SkipFinalSnapshot", 1);
+    lcb_query_add_bool(&q, "DeleteAutomatedBackups", 1);
+    if (c->dry_run) {
+        show_call(c, &q);
+    } else {
+        lcb_query_resp_init(&r);
+        if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0)
+            lcb_wrap(err, "delete DB instance %s in %s", id, lcb_rds_region(c));
+        lcb_query_resp_release(&r);
+    }
+    lcb_query_release(&q);
+    return rc;
+}
+
+int
 lcb_rds_tags_add(struct lcb_rds *c, const char *arn, const struct lcb_query_tag *tags,
                  size_t ntags, struct lcb_err *err)
 {

@@ -207,6 +207,10 @@ int lcb_rds_restore_snapshot(struct lcb_rds_instance *out, struct lcb_rds *c,
 int lcb_rds_restore_pitr(struct lcb_rds_instance *out, struct lcb_rds *c,
                          const struct lcb_rds_restore_req *r, struct lcb_err *err);
 
+/* DeleteDBInstance without a final snapshot, automated backups included (drills tear down their
+ * throwaway instances with it). LCB_ENOTFOUND when it is already gone. */
+int lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err);
+
 /* AddTagsToResource / ListTagsForResource on an ARN. */
 int lcb_rds_tags_add(struct lcb_rds *c, const char *arn, const struct lcb_query_tag *tags,
                      size_t ntags, struct lcb_err *err);

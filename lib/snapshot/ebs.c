@@ -127,13 +127,13 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, const struct lcb_targ
     for (i = 0; i < vols.n; i++)
         fprintf(jc->out, "# %s: volume %s (%lld GiB, %s)\n", t->name, vols.items[i].id,
                 vols.items[i].size_gib, vols.items[i].state ? vols.items[i].state : "?");
-    take(&snaps, ec2, jc, t, "(the new backup id)", &vols, &adopted, err);
+    take(&snaps, ec2, jc, t, "new-backup-id", &vols, &adopted, err);
     if (dest) {
         struct lcb_ec2 dst = { jc->aws, dest, jc->out };
         struct lcb_snap_tags tags;
         struct lcb_ec2_snapshot c;
         fprintf(jc->out, "# once the snapshots are completed, for each of them:\n");
-        lcb_snap_tags_base(&tags, jc, "(the new backup id)", "ebs", t->name);
+        lcb_snap_tags_base(&tags, jc, "new-backup-id", "ebs", t->name);
         lcb_snap_tags_set(&tags, LCB_SNAP_TAG_COPY_OF, "(region/snapshot id)");
         {
             struct lcb_ec2_copy_req r = { lcb_ec2_region(ec2), "(the snapshot id)",

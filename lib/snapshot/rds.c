@@ -188,7 +188,7 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_rds *rds, const struct lcb_targ
     if (param && !o->no_fingerprint)
         fprintf(jc->out, "# fingerprint: read-only, through the URL in SSM parameter %s\n",
                 param);
-    lcb_snap_tags_base(&tags, jc, "(the new backup id)", "rds", t->name);
+    lcb_snap_tags_base(&tags, jc, "new-backup-id", "rds", t->name);
     lcb_rds_snapshot_create(&s, &adopted, rds, t->instance, name, tags.tag, tags.n,
                             LCB_SNAP_TAG_BACKUP_ID, err);
     lcb_rds_snapshot_release(&s);
