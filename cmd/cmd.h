@@ -111,5 +111,7 @@ LCB_CMD_DECLARE(catalog_pull);
 LCB_CMD_DECLARE(run);
 LCB_CMD_DECLARE(schedule);
 LCB_CMD_DECLARE(expire);
+LCB_CMD_DECLARE(drill);
+LCB_CMD_DECLARE(report);
 
 #endif

@@ -64,26 +64,16 @@ lcb_teardown_cancel(struct lcb_teardown *td, size_t idx)
     }
 }
 
-/* lcb_sig_raise(0) clears the flag: sig.h has no other way to say "no signal pending" */
-static int
-hold_signal(void)
-{
-    int signo = lcb_sig_pending();
-
-    if (signo)
-        lcb_sig_raise(0);
-    return signo;
-}
-
 int
 lcb_teardown_run(struct lcb_teardown *td, struct lcb_buf *report)
 {
     struct lcb_err err;
     char line[1024];
-    int failed = 0, late = 0;
+    int failed = 0;
     size_t i;
 
-    td->held_signal = hold_signal();
+    td->held_signal = lcb_sig_pending();
+    lcb_sig_hold();
     if (td->held_signal)
         lcb_log(LCB_WARN, "drill.teardown.signal", "interrupted: tearing down before exiting "
                 "(a second signal abandons the teardown to the next drill's sweep)");
@@ -105,9 +95,7 @@ lcb_teardown_run(struct lcb_teardown *td, struct lcb_buf *report)
         item_free(it);
     }
     td->n = 0;
-    late = lcb_sig_pending();
-    if (td->held_signal && !late)
-        lcb_sig_raise(td->held_signal);
+    lcb_sig_unhold();
     return failed;
 }
 

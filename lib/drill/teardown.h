@@ -6,11 +6,11 @@
  *   ... the drill goes on, fails or is interrupted ...
  *   failed = lcb_teardown_run(&td, &report);
  *
- * Items run last-registered first, every one of them even when one fails. A signal that arrived
- * before the teardown is set aside while it runs (the requests it makes would otherwise be cut off
- * by lcb_sig_pending()) and put back afterwards, so the command still exits 130/143; a second
- * signal during the teardown ends its waits, and what is left is swept by the next drill (every
- * resource carries an expiry tag). Functions must bound their own waits with their own deadline.
+ * Items run last-registered first, every one of them even when one fails. Signals are held while
+ * they run (lcb_sig_hold: the requests they make would otherwise be cut off by the signal that
+ * started the teardown), so the command still exits 130/143 afterwards; a second signal during
+ * the teardown ends its waits, and what is left is swept by the next drill (every resource carries
+ * an expiry tag). Functions must bound their own waits with their own deadline.
  *
  * Ownership: struct lcb_teardown is caller-owned (_init/_release); it owns each item's `what` and
  * calls its free_ud (when given) on the ud once the item has run or on release.
@@ -36,7 +36,7 @@ struct lcb_teardown_item {
 struct lcb_teardown {
     struct lcb_teardown_item *items;
     size_t n, cap;
-    int held_signal; /* a signal set aside during lcb_teardown_run */
+    int held_signal; /* the signal pending when lcb_teardown_run began, 0: none */
 };
 
 void lcb_teardown_init(struct lcb_teardown *td);
@@ -51,8 +51,8 @@ void lcb_teardown_cancel(struct lcb_teardown *td, size_t idx);
  * "what: error" lines (report may be NULL) and logged. Returns the number of failed items. */
 int lcb_teardown_run(struct lcb_teardown *td, struct lcb_buf *report);
 
-/* Sleep ms for a teardown: unlike lcb_waiter_sleep it keeps sleeping through the signal that
- * started the teardown, and stops early only for a new one. Returns 0, or -1 with LCB_EINTR. */
+/* Sleep ms in short steps, stopping early for a signal (inside lcb_teardown_run: only for one that
+ * arrives during the teardown). Returns 0, or -1 with LCB_EINTR. */
 int lcb_teardown_sleep(long long ms, struct lcb_err *err);
 
 #endif

@@ -72,11 +72,10 @@ target_row(struct lcb_buf *out, const char *key, double value, int64_t target, i
 static void
 checks_table(struct lcb_buf *out, const struct lcb_drill_comp *c)
 {
-    char s[32];
     size_t i;
 
     lcb_buf_adds(out, "<table class=\"checks\"><tr><th>check</th><th>result</th><th>detail</th>"
-                 "<th>relation</th><th>time</th></tr>\n");
+                 "<th>relation</th></tr>\n");
     for (i = 0; i < c->nchecks; i++) {
         const struct lcb_drill_check *k = &c->checks[i];
         lcb_buf_adds(out, "<tr><td>");
@@ -87,7 +86,7 @@ checks_table(struct lcb_buf *out, const struct lcb_drill_comp *c)
         esc(out, k->detail);
         lcb_buf_adds(out, "</td><td>");
         esc(out, k->relation);
-        lcb_buf_addf(out, "</td><td>%s</td></tr>\n", rep_secs(k->secs, s, sizeof(s)));
+        lcb_buf_adds(out, "</td></tr>\n");
     }
     lcb_buf_adds(out, "</table>\n");
 }

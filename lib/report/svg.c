@@ -193,17 +193,15 @@ bounds(const struct lcb_drill_history *h, int rpo)
 
     for (i = 0; h && i < h->n; i++)
         for (j = 0; j < h->runs[i].ncomps; j++) {
-            const struct lcb_drill_comp *c = &h->runs[i].comps[j];
-            double v = comp_value(c, rpo), t = comp_target(c, rpo);
+            double v = comp_value(&h->runs[i].comps[j], rpo);
             if (v >= 0) {
                 b.points++;
                 if (v > b.max)
                     b.max = v;
             }
-            if (t > b.max)
-                b.max = t;
         }
-    b.max = nice_max(b.max * 1.05);
+    /* the scale follows the values, so that their changes show; a target above it is named */
+    b.max = nice_max(b.max * 1.25);
     return b;
 }
 
@@ -257,8 +255,14 @@ panel_target(struct lcb_buf *out, const struct lcb_drill_history *h, int rpo, in
                 t = comp_target(&h->runs[i].comps[j], rpo); /* the latest target */
     if (t <= 0)
         return;
-    y = y0 + ph - t / max * ph;
     secs_label(label, sizeof(label), t);
+    if (t > max) {
+        lcb_buf_addf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" "
+                     "fill=\"#555555\">target %s (above the scale)</text>\n", LEFT + plot_w,
+                     y0 + 4, label);
+        return;
+    }
+    y = y0 + ph - t / max * ph;
     lcb_buf_addf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555555\" "
                  "stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" "
                  "text-anchor=\"end\" fill=\"#555555\">target %s</text>\n", LEFT, y,
@@ -294,12 +298,13 @@ trend_panel(struct lcb_buf *out, const struct lcb_drill_history *h, int rpo, int
 static void
 trend_dates(struct lcb_buf *out, const struct lcb_drill_history *h, int y, int plot_w)
 {
-    char ts[LCB_TIME_LEN];
+    char ts[32];
+    struct tm tm;
     size_t i, step = h->n > 8 ? (h->n + 7) / 8 : 1;
 
     for (i = 0; i < h->n; i += step) {
-        lcb_time_fmt(h->runs[i].started_at, ts);
-        ts[16] = '\0'; /* 2026-11-28T22:15 */
+        gmtime_r(&h->runs[i].started_at, &tm);
+        strftime(ts, sizeof(ts), "%m-%d %H:%M", &tm);
         lcb_buf_addf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\" "
                      "fill=\"#444444\">%s</text>\n", px_x(i, h->n, plot_w), y, ts);
     }
