@@ -253,6 +253,15 @@ lcb_ec2_explain(struct lcb_err *err, const char *region)
 
 /* ---- calls ---- */
 
+/* A missing resource, whatever layer classified it (InvalidSnapshot.NotFound...). */
+static int
+not_found(struct lcb_err *err)
+{
+    if (strstr(err->aws_code, "NotFound"))
+        err->code = LCB_ENOTFOUND;
+    return err->code == LCB_ENOTFOUND;
+}
+
 const char *
 lcb_ec2_region(const struct lcb_ec2 *c)
 {
@@ -334,8 +343,10 @@ lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c,
     lcb_query_resp_release(&r);
     lcb_query_pager_release(&pg);
     lcb_query_release(&q);
-    if (rc < 0)
+    if (rc < 0) {
         lcb_ec2_snapshot_list_release(out);
+        not_found(err);
+    }
     return rc < 0 ? lcb_wrap(err, "describe EBS snapshots in %s", lcb_ec2_region(c)) : 0;
 }
 
@@ -385,8 +396,10 @@ lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c, const ch
     lcb_query_resp_release(&r);
     lcb_query_pager_release(&pg);
     lcb_query_release(&q);
-    if (rc < 0)
+    if (rc < 0) {
         lcb_ec2_volume_list_release(out);
+        not_found(err);
+    }
     return rc < 0 ? lcb_wrap(err, "describe EBS volumes in %s", lcb_ec2_region(c)) : 0;
 }
 
@@ -700,7 +713,8 @@ simple_call(struct lcb_ec2 *c, struct lcb_query *q, struct lcb_err *err)
         show_call(c, q);
     } else {
         lcb_query_resp_init(&r);
-        rc = lcb_query_call(&r, c->aws, q, err);
+        if ((rc = lcb_query_call(&r, c->aws, q, err)) < 0)
+            not_found(err);
         lcb_query_resp_release(&r);
     }
     lcb_query_release(q);

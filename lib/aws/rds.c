@@ -308,6 +308,15 @@ lcb_rds_explain(struct lcb_err *err, const char *region)
 
 /* ---- calls ---- */
 
+/* A missing resource, whatever layer classified it (DBSnapshotNotFound, DBInstanceNotFound). */
+static int
+not_found(struct lcb_err *err)
+{
+    if (strstr(err->aws_code, "NotFound"))
+        err->code = LCB_ENOTFOUND;
+    return err->code == LCB_ENOTFOUND;
+}
+
 const char *
 lcb_rds_region(const struct lcb_rds *c)
 {
@@ -392,6 +401,8 @@ lcb_rds_instance_get(struct lcb_rds_instance *out, struct lcb_rds *c, const char
     }
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
+    if (rc < 0)
+        not_found(err);
     return rc < 0 ? lcb_wrap(err, "describe DB instance %s", id) : 0;
 }
 
@@ -416,6 +427,8 @@ lcb_rds_snapshot_get(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char
     }
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
+    if (rc < 0)
+        not_found(err);
     return rc;
 }
 
@@ -499,7 +512,7 @@ after_failed_create(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char 
         return AFTER_FAIL;
     lcb_err_clear(&derr);
     if (lcb_rds_snapshot_get(out, c, id, &derr) < 0)
-        return derr.code == LCB_ENOTFOUND && !exists ? AFTER_RETRY : AFTER_FAIL;
+        return not_found(&derr) && !exists ? AFTER_RETRY : AFTER_FAIL;
     theirs = lcb_rds_tag_get(out->tags, out->ntags, owner_key ? owner_key : "");
     if (owner && theirs && strcmp(owner, theirs) == 0) {
         lcb_log(LCB_INFO, "rds.snapshot.adopted",
@@ -507,9 +520,9 @@ after_failed_create(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char 
                 id, owner_key, owner);
         return AFTER_ADOPTED;
     }
-    lcb_rds_snapshot_release(out);
     lcb_err_set(err, LCB_EREFUSED, "snapshot %s already exists and is not this backup's (%s=%s)",
                 id, owner_key ? owner_key : "owner", theirs ? theirs : "none");
+    lcb_rds_snapshot_release(out);
     return AFTER_FAIL;
 }
 
@@ -669,6 +682,7 @@ lcb_rds_snapshot_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
         rc = lcb_query_call(&r, c->aws, &q, err);
         lcb_query_resp_release(&r);
         if (rc < 0) {
+            not_found(err);
             lcb_rds_explain(err, lcb_rds_region(c));
             lcb_wrap(err, "delete snapshot %s in %s", id, lcb_rds_region(c));
         }
@@ -792,8 +806,10 @@ lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
         show_call(c, &q);
     } else {
         lcb_query_resp_init(&r);
-        if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0)
+        if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0) {
+            not_found(err);
             lcb_wrap(err, "delete DB instance %s in %s", id, lcb_rds_region(c));
+        }
         lcb_query_resp_release(&r);
     }
     lcb_query_release(&q);
