@@ -108,6 +108,7 @@ LCB_CMD_DECLARE(catalog_migrate);
 LCB_CMD_DECLARE(catalog_check);
 LCB_CMD_DECLARE(catalog_publish);
 LCB_CMD_DECLARE(catalog_pull);
+LCB_CMD_DECLARE(alarms);
 LCB_CMD_DECLARE(run);
 LCB_CMD_DECLARE(schedule);
 LCB_CMD_DECLARE(expire);

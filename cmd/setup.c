@@ -244,6 +244,9 @@ lcb_teardown_command(struct lcb_ctx *ctx, int rc, int status)
         lcb_catalog_run_end(ctx->cat, ctx->run_id, run_status(rc, status), status,
                             rc < 0 ? lcb_buf_str(&red) : NULL, &ignored);
     }
+    if (rc < 0 && !red.len)
+        lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line)));
+    lcb_cmd_notify(ctx, rc, status, lcb_buf_str(&red));
     if (ctx->cat) {
         lcb_catalog_unlock(ctx->cat);
         lcb_catalog_close(ctx->cat);

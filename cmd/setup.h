@@ -14,6 +14,8 @@ int lcb_setup_globals(struct lcb_ctx *ctx, int argc, char **argv, char **rest);
 int lcb_setup_command(struct lcb_ctx *ctx, const struct lcb_cmd *cmd);
 /* Record the run's outcome, release the lock, close the catalog, free the policy. */
 void lcb_teardown_command(struct lcb_ctx *ctx, int rc, int status);
+/* Notify the policy's SNS topic of a failed run, as the run ends (cmd/notify.c). */
+void lcb_cmd_notify(struct lcb_ctx *ctx, int rc, int status, const char *error);
 /* The catalog path: --catalog, LCBACKUP_CATALOG, else the default for this user. Caller frees. */
 char *lcb_default_catalog_path(void);
 

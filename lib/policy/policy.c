@@ -500,13 +500,15 @@ parse_defaults(struct pv *v, const struct lcb_json *j, struct pdefaults *d)
 static void
 parse_notify(struct pv *v, const struct lcb_json *j, struct lcb_policy *p)
 {
-    static const char *const keys[] = { "sns_topic", NULL };
+    static const char *const keys[] = { "sns_topic", "on_success", NULL };
 
     if (!j)
         return;
     pv_push(v, "notify", -1);
-    if (pv_object(v, j, keys))
+    if (pv_object(v, j, keys)) {
         p->notify_topic = opt_str(v, j, "sns_topic", pv_sns_arn, "an SNS topic ARN");
+        p->notify_on_success = opt_bool(v, j, "on_success", 0);
+    }
     pv_pop(v);
 }
 

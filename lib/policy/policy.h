@@ -96,6 +96,7 @@ struct lcb_policy {
     char *dr_kms_key;
     int64_t object_lock; /* retain-until = now + this; 0: none */
     char *notify_topic;
+    int notify_on_success; /* notify.on_success: announce successful runs too */
     int production;
     struct lcb_target *targets;
     size_t ntargets;

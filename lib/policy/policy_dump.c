@@ -176,9 +176,11 @@ lcb_policy_dump(const struct lcb_policy *p, struct lcb_buf *out)
     add_opt(st, "kms_key", p->kms_key);
     add_opt(st, "dr_kms_key", p->dr_kms_key);
     add_duration(st, "object_lock", p->object_lock);
-    if (p->notify_topic)
-        lcb_json_add_str(lcb_json_add(root, "notify", lcb_json_new_object()), "sns_topic",
-                         p->notify_topic);
+    if (p->notify_topic) {
+        struct lcb_json *n = lcb_json_add(root, "notify", lcb_json_new_object());
+        lcb_json_add_str(n, "sns_topic", p->notify_topic);
+        lcb_json_add_bool(n, "on_success", p->notify_on_success);
+    }
     targets = lcb_json_add(root, "targets", lcb_json_new_object());
     for (k = 0; k < LCB_KIND_COUNT; k++) {
         arr = NULL;

@@ -14,6 +14,9 @@ EvaluationPeriods; Statistic xor ExtendedStatistic; the enums (ComparisonOperato
 Unit, TreatMissingData); at most 5 actions of each kind, each an ARN; namespaces "AWS/..."
 refused for PutMetricData.
 
+Only the Query protocol is spoken: newer SDKs that default to smithy-rpc-v2-cbor are answered
+InvalidAction (pass them the query protocol, or use /usr/bin/aws).
+
 Alarms are evaluated when data arrives (PutMetricData) and on POST /monitoring/evaluate: the
 last EvaluationPeriods periods up to world time, each reduced with the Statistic; a period
 without data is treated as TreatMissingData says (missing: INSUFFICIENT_DATA when every
@@ -463,6 +466,10 @@ OPERATIONS = {
 
 
 def handle(ctx, request):
+    if request.operation is None:
+        raise AwsError("InvalidAction", "lcsim cloudwatch speaks the Query protocol only "
+                       "(form-encoded Action=...; what botocore 1.29 and lcbackup send), not "
+                       f"{request.headers.get('Content-Type') or 'this request'}")
     fn = OPERATIONS.get(request.operation)
     if fn is None:
         raise AwsError("InvalidAction", f"lcsim cloudwatch does not implement "

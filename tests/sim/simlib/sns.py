@@ -18,7 +18,8 @@ ctx.region_dir/sns.json) for tests to read through the control API:
 Other modules publish with simlib.sns.publish(world, region, topic_arn, subject, message)
 (CloudWatch alarm actions do).
 
-Seed (legocity): the topic legocity-backup-alerts in eu-west-1.
+Seed (legocity): the topics legocity-backup-alerts and legocity-oncall (policies/prod.json's)
+in eu-west-1.
 """
 
 import json
@@ -229,6 +230,7 @@ def seed(ctx, name="legocity", sizes=None):
                            "Attributes.entry.1.value": "LegoCity backups",
                            "Tags.member.1.Key": "Project", "Tags.member.1.Value": "legocity"},
                      data)
+        create_topic(ctx, {"Name": "legocity-oncall"}, data)
 
 
 def control(ctx, method, path, body):
