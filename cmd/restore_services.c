@@ -28,6 +28,8 @@ const char cmd_restore_services_usage[] =
     "  --dry-run        print the API calls it would make; change nothing\n"
     "  --yes            confirm a restore into a production environment\n";
 
+#define RECENT_REVISIONS 10 /* ACTIVE revisions per family looked at for one to reuse */
+
 struct flags {
     const char *cluster, *key_file;
     struct lcb_strlist services;
@@ -57,14 +59,40 @@ guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
     return 0;
 }
 
-/* The live services of every cluster the restore writes to, and the latest revision of every
- * archived family (a candidate for reuse). */
+/* The recent ACTIVE revisions of family (candidates for reuse), added to live. */
+static int
+fetch_family(struct lcb_ctx *ctx, struct lcb_config *live, const char *family)
+{
+    struct lcb_strlist arns = LCB_STRLIST_INIT;
+    struct lcb_json *doc;
+    size_t i;
+    int rc = 0;
+
+    if (lcb_ecs_list_task_definitions(&arns, ctx->aws, family, RECENT_REVISIONS, &ctx->err) < 0)
+        rc = -1;
+    for (i = 0; rc == 0 && i < arns.n; i++) {
+        if (lcb_config_taskdef_find(live, arns.items[i]))
+            continue;
+        if (lcb_ecs_describe_task_definition(&doc, ctx->aws, arns.items[i], &ctx->err) == 0)
+            lcb_config_taskdef_add(live, doc);
+        else if (ctx->err.code != LCB_ENOTFOUND)
+            rc = -1;
+        else
+            lcb_err_clear(&ctx->err);
+    }
+    lcb_strlist_release(&arns);
+    return rc;
+}
+
+/* The live services of every cluster the restore writes to, and the recent revisions of every
+ * archived family (candidates for reuse). */
 static int
 fetch_live(struct lcb_ctx *ctx, struct lcb_config *live, const struct lcb_config *archived,
            const struct flags *f)
 {
-    struct lcb_json *doc;
+    struct lcb_strlist fams = LCB_STRLIST_INIT;
     size_t i;
+    int rc = 0;
 
     for (i = 0; i < archived->nservices; i++) {
         const char *c = f->cluster ? f->cluster : archived->services[i].cluster;
@@ -74,16 +102,14 @@ fetch_live(struct lcb_ctx *ctx, struct lcb_config *live, const struct lcb_config
             lcb_config_fetch_services(live, ctx->aws, c, &ctx->err) < 0)
             return -1;
     }
-    for (i = 0; i < archived->ntaskdefs; i++) {
-        if (lcb_ecs_describe_task_definition(&doc, ctx->aws, archived->taskdefs[i].family,
-                                             &ctx->err) == 0)
-            lcb_config_taskdef_add(live, doc);
-        else if (ctx->err.code != LCB_ENOTFOUND)
-            return -1;
-        lcb_err_clear(&ctx->err);
-    }
+    for (i = 0; i < archived->ntaskdefs; i++)
+        if (!lcb_strlist_has(&fams, archived->taskdefs[i].family))
+            lcb_strlist_add(&fams, archived->taskdefs[i].family);
+    for (i = 0; rc == 0 && i < fams.n; i++)
+        rc = fetch_family(ctx, live, fams.items[i]);
+    lcb_strlist_release(&fams);
     lcb_config_sort(live);
-    return 0;
+    return rc;
 }
 
 static void

@@ -162,6 +162,27 @@ out:
     return rc;
 }
 
+int
+lcb_ecs_list_task_definitions(struct lcb_strlist *out, struct lcb_aws *aws, const char *family,
+                              int max, struct lcb_err *err)
+{
+    struct lcb_json *in = lcb_json_new_object(), *ans = NULL, *e;
+    int rc;
+
+    lcb_json_add_str(in, "familyPrefix", family);
+    lcb_json_add_str(in, "status", "ACTIVE");
+    lcb_json_add_str(in, "sort", "DESC");
+    lcb_json_add_num(in, "maxResults", max < 1 ? 1 : max > 100 ? 100 : max);
+    rc = lcb_jsonrpc_call(&ans, aws, &lcb_jsonrpc_ecs, "ListTaskDefinitions", in, NULL, err);
+    for (e = lcb_json_child(lcb_json_get(ans, "taskDefinitionArns")); rc == 0 && e;
+         e = lcb_json_next(e))
+        if (lcb_json_str(e))
+            lcb_strlist_add(out, lcb_json_str(e));
+    lcb_json_free(ans);
+    lcb_json_free(in);
+    return rc < 0 ? lcb_wrap(err, "list task definitions of %s", family) : 0;
+}
+
 /* Call op and hand back the answer's member `key` (an object). */
 static int
 call_for(struct lcb_json **out, struct lcb_aws *aws, const char *op, const struct lcb_json *in,

@@ -49,6 +49,11 @@ int lcb_ecs_describe_services(struct lcb_json **services, struct lcb_json **fail
 int lcb_ecs_describe_task_definition(struct lcb_json **out, struct lcb_aws *aws, const char *ref,
                                      struct lcb_err *err);
 
+/* ListTaskDefinitions of family (familyPrefix; ECS matches it as a prefix), ACTIVE only, newest
+ * first: up to max ARNs (at most 100) appended to out. Returns 0, or -1. */
+int lcb_ecs_list_task_definitions(struct lcb_strlist *out, struct lcb_aws *aws, const char *family,
+                                  int max, struct lcb_err *err);
+
 /* RegisterTaskDefinition with request (see lcb_ecs_register_request): *out is the answer's
  * taskDefinition object (a new revision). Not retried blindly after a timeout or 5xx (there is no
  * client token). Returns 0, or -1 (LCB_EREFUSED: ClientException, e.g. "Tags can not be

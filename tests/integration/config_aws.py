@@ -14,6 +14,8 @@ against what AWS says, not against what lcbackup thinks.
   config_aws.py ecs-snapshot CLUSTER                 services and the task definitions they run
   config_aws.py ecs-empty CLUSTER                    delete every service, deregister every revision
   config_aws.py ecs-update CLUSTER SERVICE [desired=N] [td=family:rev] [tag=K=V]
+  config_aws.py ecs-variant FAMILY IMAGE             register the latest revision with another
+                                                    image for its first container; prints family:rev
   config_aws.py repack IN OUT gcm|wrapped-key        re-pack an archive with one thing altered
                                                     and a manifest that matches it
 Environment: the simulator's (AWS_ENDPOINT_URL, AWS_REGION, credentials).
@@ -204,6 +206,17 @@ def ecs_update(cluster, service, *changes):
         ecs.update_service(**kw)
 
 
+def ecs_variant(family, image):
+    ecs = client("ecs")
+    r = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+    td = {k: v for k, v in r["taskDefinition"].items() if k not in READ_ONLY_TD}
+    td["containerDefinitions"][0]["image"] = image
+    if r.get("tags"):
+        td["tags"] = r["tags"]
+    out = ecs.register_task_definition(**td)["taskDefinition"]
+    print(f"{out['family']}:{out['revision']}")
+
+
 def _members(data):
     raw = subprocess.run(["zstd", "-dcq"], input=data, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(raw)) as tf:
@@ -277,6 +290,8 @@ def main(argv):
         ecs_empty(args[0])
     elif cmd == "ecs-update":
         ecs_update(*args)
+    elif cmd == "ecs-variant":
+        ecs_variant(*args)
     elif cmd == "repack":
         repack(*args)
     else:

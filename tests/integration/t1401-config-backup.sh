@@ -90,9 +90,10 @@ while IFS= read -r s; do
     done
 done < "$T/secrets"
 assert_eq "$leaks" 0 "no SecureString value in the archive, sidecar, catalog, logs or stdout"
-grep -rqaF "value 1.0" "$T/x" && grep -qaF "/legocity/dev/rt/l1/p00" "$T/backup.log" &&
-    pass "the same search finds String values and names (it would find a leak)" ||
-    fail "the same search finds String values and names (it would find a leak)"
+grep -rqaF "value 1.0" "$T/x" && grep -qaF "$ID" "$LCBACKUP_CATALOG" &&
+    grep -qaF "AmazonSSM.GetParametersByPath" "$T/backup.log" &&
+    pass "the same search finds what is there (it would find a leak)" ||
+    fail "the same search finds what is there (it would find a leak)"
 assert_grep "GetParametersByPath" "$T/backup.log" "the traces were there to be searched"
 
 expect_code 0 "diff config right after the backup" lcb diff config "$ID"
