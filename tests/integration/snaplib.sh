@@ -38,12 +38,14 @@ pgq() {
         -U "$(seed username)" -d payload -c "$2"
 }
 
-# table_counts PORT: "table rows" for every user table, sorted (what a fingerprint counts)
+# table_counts PORT: "schema.table rows" for every user table, sorted (what a fingerprint counts),
+# in one query
 table_counts() {
-    pgq "$1" "SELECT string_agg(format('%s.%s', schemaname, relname), ' ' ORDER BY 1) FROM pg_stat_user_tables" |
-        tr ' ' '\n' | while read -r t; do
-            [ -n "$t" ] && echo "$t $(pgq "$1" "SELECT count(*) FROM $t")"
-        done
+    pgq "$1" "SELECT format('%s.%s %s', schemaname, relname,
+                     (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+                                                                 schemaname, relname),
+                                                          false, true, '')))[1]::text)
+              FROM pg_stat_user_tables ORDER BY 1"
 }
 
 # boto SERVICE REGION EXPR: evaluate a Python expression with `c` a botocore client (sim env)
