@@ -20,7 +20,6 @@
 #include "../core/log.h"
 #include "../core/mem.h"
 #include "../core/sig.h"
-#include "../ext/json.h"
 #include "internal.h"
 
 #define MAX_SLOTS 16
@@ -37,8 +36,8 @@ struct slot {
     struct lcb_http_header h[4];
     struct lcb_http_req req;
     struct lcb_http_resp resp;
-    struct lcb_json *page;
-    long long count; /* NGSILD-Results-Count of this answer, -1 when absent */
+    struct ngsi_page page; /* the answer's entities, as byte ranges of resp.body */
+    long long count;       /* NGSILD-Results-Count of this answer, -1 when absent */
 };
 
 struct xs {
@@ -59,6 +58,7 @@ struct xs {
     int reconciling;
     int shifted;   /* an overlap entity was not the previous page's last: re-read */
     char *last_id; /* id of the last entity of the page handed over last */
+    struct lcb_buf id, kept; /* scratch: one id; a page without the entities dropped */
 };
 
 void
@@ -85,8 +85,7 @@ lcb_ngsi_export_release(struct lcb_ngsi_export *x)
 static void
 slot_clear(struct slot *s)
 {
-    lcb_json_free(s->page);
-    s->page = NULL;
+    s->page.n = 0;
     s->busy = s->stale = s->ready = 0;
     lcb_http_resp_reset(&s->resp);
 }
@@ -118,21 +117,20 @@ static int
 judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_err *err)
 {
     const char *c;
-    char what[96];
+    char what[96], why[128];
 
     snprintf(what, sizeof(what), "page at offset %lld of %s", s->offset, xs->type);
     if (req_err->code == LCB_EINTR)
         return lcb_err_set(err, LCB_EINTR, "interrupted");
     if (req_err->code == LCB_OK && s->resp.status == 200) {
-        if (lcb_json_parse(&s->page, s->resp.body.ptr ? s->resp.body.ptr : "", s->resp.body.len,
-                           err) == 0 && lcb_json_type(s->page) == LCB_JSON_ARRAY) {
+        if (ngsi_page_split(&s->page, s->resp.body.ptr ? s->resp.body.ptr : "",
+                            s->resp.body.len, why, sizeof(why)) == 0) {
             c = lcb_http_header_get(&s->resp.headers, "NGSILD-Results-Count");
             s->count = c ? strtoll(c, NULL, 10) : -1;
             return 1;
         }
-        lcb_json_free(s->page);
-        s->page = NULL;
-        lcb_err_set(err, LCB_ETEMP, "%s: the answer is not a complete JSON array", what);
+        s->page.n = 0;
+        lcb_err_set(err, LCB_ETEMP, "%s: the answer is not a complete JSON array (%s)", what, why);
     } else if (req_err->code == LCB_OK && ngsi_limit_refused(&s->resp)) {
         return 2; /* the caller shrinks the page size */
     } else if (req_err->code == LCB_OK && !ngsi_retryable(s->resp.status)) {
@@ -195,57 +193,62 @@ fill(struct xs *xs, struct lcb_err *err)
     return 0;
 }
 
-/* Drop entities seen before; hand the page over (as received when nothing was dropped). */
+/* The first entity of an overlapping page must be the previous page's last: 1 when it is (an
+ * expected duplicate), else 0 and the order shifted (the type will be read again). */
+static int
+overlap_check(struct xs *xs, const struct slot *s, const char *id)
+{
+    if (xs->last_id && strcmp(id, xs->last_id) == 0)
+        return 1;
+    if (!xs->shifted) {
+        xs->shifted = 1;
+        lcb_log(LCB_DEBUG, "ngsi.page.shifted", "type %s: the order shifted before offset %lld (the "
+                "broker changed meanwhile): the type will be read again", xs->type, s->offset);
+    }
+    return 0;
+}
+
+/* Drop entities seen before; hand the page over: as received when nothing was dropped, else the
+ * other entities' bytes as received. */
 static int
 deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
 {
-    size_t n = lcb_json_size(s->page), i = 0, kept = 0;
-    unsigned char *isnew = lcb_xcalloc(n ? n : 1, 1);
-    struct lcb_json *e, *keep;
-    struct lcb_buf text = LCB_BUF_INIT;
     const char *body = s->resp.body.ptr;
-    size_t len = s->resp.body.len;
+    size_t n = s->page.n, i, kept = 0, expected_dup = 0, len = s->resp.body.len;
+    unsigned char *isnew = lcb_xcalloc(n ? n : 1, 1);
+    const char *id = NULL;
     int rc = 0;
 
-    size_t expected_dup = 0;
-    const char *last = NULL;
-
-    for (e = lcb_json_child(s->page); e; e = lcb_json_next(e), i++) {
-        const char *id = lcb_json_get_str(e, "id");
-        if (!id) {
+    for (i = 0; i < n; i++) {
+        if ((id = ngsi_page_id(&s->page, body, i, &xs->id)) == NULL) {
             free(isnew);
             return lcb_err_set(err, LCB_ECORRUPT, "page at offset %lld of %s: an entity has no id",
                                s->offset, xs->type);
         }
-        if (i == 0 && s->overlap) {
-            if (xs->last_id && strcmp(id, xs->last_id) == 0)
-                expected_dup = 1;
-            else if (!xs->shifted) {
-                xs->shifted = 1;
-                lcb_log(LCB_DEBUG, "ngsi.page.shifted", "type %s: the order shifted before offset "
-                        "%lld (the broker changed meanwhile): the type will be read again",
-                        xs->type, s->offset);
-            }
-        }
+        if (i == 0 && s->overlap)
+            expected_dup = overlap_check(xs, s, id);
         isnew[i] = (unsigned char)lcb_idset_add(&xs->x->ids, id);
         kept += isnew[i];
-        last = id;
     }
     if (!xs->reconciling)
         xs->st->duplicates += (long long)(n - kept - (kept < n ? expected_dup : 0));
-    if (last) {
+    if (id) {
         free(xs->last_id);
-        xs->last_id = lcb_xstrdup(last);
+        xs->last_id = lcb_xstrdup(id);
     }
     if (kept && kept < n) {
-        keep = lcb_json_new_array();
-        for (e = lcb_json_child(s->page), i = 0; e; e = lcb_json_next(e), i++)
-            if (isnew[i])
-                lcb_json_push(keep, lcb_json_dup(e));
-        lcb_json_print(&text, keep, 0);
-        lcb_json_free(keep);
-        body = text.ptr;
-        len = text.len;
+        lcb_buf_reset(&xs->kept);
+        lcb_buf_addch(&xs->kept, '[');
+        for (i = 0; i < n; i++)
+            if (isnew[i]) {
+                if (xs->kept.len > 1)
+                    lcb_buf_addch(&xs->kept, ',');
+                lcb_buf_add(&xs->kept, body + s->page.items[i].start,
+                            s->page.items[i].end - s->page.items[i].start);
+            }
+        lcb_buf_addch(&xs->kept, ']');
+        body = xs->kept.ptr;
+        len = xs->kept.len;
     }
     if (kept) {
         xs->st->pages++;
@@ -256,7 +259,6 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
         rc = xs->fn(xs->ud, xs->type, xs->st->pages, body, len, kept, err);
     }
     free(isnew);
-    lcb_buf_release(&text);
     return rc;
 }
 
@@ -273,7 +275,7 @@ drain(struct xs *xs, struct lcb_err *err)
             size_t got, fresh;
             if (!s->ready || s->offset != xs->want_offset)
                 continue;
-            got = lcb_json_size(s->page);
+            got = s->page.n;
             fresh = got > (size_t)s->overlap ? got - (size_t)s->overlap : 0;
             if (s->count >= 0)
                 xs->known_count = s->count;
@@ -285,8 +287,7 @@ drain(struct xs *xs, struct lcb_err *err)
                                        "while NGSILD-Results-Count says %lld (%d attempts): the "
                                        "export would be incomplete", xs->type, s->offset,
                                        xs->known_count, s->attempts);
-                lcb_json_free(s->page);
-                s->page = NULL;
+                s->page.n = 0;
                 if (ngsi_backoff(s->attempts, err) < 0 || slot_start(xs, s, s->offset, err) < 0)
                     return -1;
                 continue;
@@ -483,9 +484,11 @@ lcb_ngsi_export_type(struct lcb_ngsi *n, const char *type, lcb_ngsi_page_fn fn, 
     rc = 0;
 out:
     free(xs.last_id);
+    lcb_buf_release(&xs.id);
+    lcb_buf_release(&xs.kept);
     lcb_http_multi_free(xs.multi);
     for (i = 0; i < xs.nslots; i++) {
-        lcb_json_free(xs.slots[i].page);
+        ngsi_page_release(&xs.slots[i].page);
         lcb_buf_release(&xs.slots[i].url);
         lcb_http_resp_release(&xs.slots[i].resp);
     }

@@ -36,6 +36,23 @@ int ngsi_limit_refused(const struct lcb_http_resp *r);
 /* The page size to try after such a refusal of limit: the maximum the refusal names ("the
  * supported maximum limit is 100", "must be an integer value <= 1000"), else half of limit. */
 int ngsi_smaller_limit(const struct lcb_http_resp *r, int limit);
+/* A page's elements (page.c): byte ranges in the body and each one's top-level "id". */
+struct ngsi_item {
+    size_t start, end;       /* the element's bytes */
+    size_t id_start, id_end; /* the id string's content, between the quotes; id_end 0: no id */
+    int id_escaped;
+};
+struct ngsi_page {
+    struct ngsi_item *items;
+    size_t n, cap;
+};
+/* Split a page (a JSON array of objects) into its elements without building a tree; the whole body
+ * is checked to be valid JSON. Returns 0, or -1 with why ("byte 812: unterminated string"). */
+int ngsi_page_split(struct ngsi_page *pg, const char *body, size_t len, char *why, size_t whylen);
+/* The id of element k as a string in out (escapes decoded), or NULL when it has no string id. */
+const char *ngsi_page_id(const struct ngsi_page *pg, const char *body, size_t k,
+                         struct lcb_buf *out);
+void ngsi_page_release(struct ngsi_page *pg);
 /* URL-encode a query parameter value. */
 void ngsi_qenc(struct lcb_buf *out, const char *s);
 

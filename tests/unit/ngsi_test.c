@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../lib/core/mem.h"
 #include "../../lib/ext/json.h"
 #include "../../lib/ngsi/idset.h"
+#include "../../lib/ngsi/internal.h"
 #include "../../lib/ngsi/ngsi.h"
 #include "harness.h"
 
@@ -157,6 +159,40 @@ test_same_within_rounding(void)
     lcb_buf_release(&b);
 }
 
+/* A page split into its entities without a tree: top-level ids only, escapes decoded, byte
+ * ranges that reproduce each element, and cut or garbled bodies refused. */
+static void
+test_page_split(void)
+{
+    static const char page[] =
+        " [ {\"type\":\"T\",\"sub\":{\"id\":\"urn:inner\"},\"id\":\"urn:a\"},\n"
+        "{\"id\":\"urn:b\\/x\",\"v\":[1,{\"id\":2}],\"s\":\"a,]}\\\"\"} ,{\"id\":7} ] ";
+    static const char *const bad[] = {
+        "", "{}", "[1]", "[{\"id\":\"a\"}", "[{\"id\":\"a\"},]", "[{\"id\":\"a\"}] x",
+        "[{\"id\":\"a\",\"v\":tru}]", "[{\"id\":\"a\"]}", "[{\"id\":\"a",
+    };
+    struct ngsi_page pg;
+    struct lcb_buf id = LCB_BUF_INIT;
+    char why[128];
+    size_t i;
+
+    memset(&pg, 0, sizeof(pg));
+    CHECK_INT(ngsi_page_split(&pg, page, strlen(page), why, sizeof(why)), 0);
+    CHECK_INT((int)pg.n, 3);
+    CHECK_STR(ngsi_page_id(&pg, page, 0, &id), "urn:a");
+    CHECK_STR(ngsi_page_id(&pg, page, 1, &id), "urn:b/x");
+    CHECK(ngsi_page_id(&pg, page, 2, &id) == NULL); /* a number is no id */
+    CHECK(strncmp(page + pg.items[0].start, "{\"type\"", 7) == 0);
+    CHECK(page[pg.items[0].end - 1] == '}' && page[pg.items[0].end] == ',');
+    CHECK(strncmp(page + pg.items[2].start, "{\"id\":7}", pg.items[2].end - pg.items[2].start) == 0);
+    CHECK_INT(ngsi_page_split(&pg, " [ ] ", 5, why, sizeof(why)), 0);
+    CHECK_INT((int)pg.n, 0);
+    for (i = 0; i < LCB_ARRAY_SIZE(bad); i++)
+        CHECK_INT(ngsi_page_split(&pg, bad[i], strlen(bad[i]), why, sizeof(why)), -1);
+    ngsi_page_release(&pg);
+    lcb_buf_release(&id);
+}
+
 int
 main(void)
 {
@@ -165,5 +201,6 @@ main(void)
     RUN(test_normalize_equivalences);
     RUN(test_normalize_differences);
     RUN(test_same_within_rounding);
+    RUN(test_page_split);
     return harness_done();
 }
