@@ -375,6 +375,8 @@ get_opt_time(const struct lcb_json *root, const char *key, time_t *dst, struct l
         return 0;
     if (lcb_json_type(j) != LCB_JSON_STRING || lcb_time_parse(lcb_json_str(j), dst) < 0)
         return bad(err, key, "not an RFC 3339 time");
+    if (*dst < 0 || *dst >= (time_t)253402300800LL) /* 1970 to 9999, as we write them */
+        return bad(err, key, "out of range");
     return 0;
 }
 

@@ -263,6 +263,9 @@ test_refusals(void)
     refused("{\"format\":1,\"kind\":\"b\",\"started\":\"yesterday\",\"counts\":{},\"total\":0,"
             "\"entries\":[]}",
             "manifest: started: not an RFC 3339 time");
+    refused("{\"format\":1,\"kind\":\"b\",\"ended\":\"0983-11-28T13:00:00+01:00\",\"counts\":{},"
+            "\"total\":0,\"entries\":[]}",
+            "manifest: ended: out of range"); /* found by fuzz_manifest */
     refused("{\"format\":1,\"kind\":\"b\",\"counts\":{},\"total\":0,\"entries\":[],"
             "\"ids\":{\"algorithm\":\"md5\"}}",
             "manifest: ids.algorithm");
