@@ -39,13 +39,14 @@ print_result(struct lcb_ctx *ctx, const struct lcb_config_backup_result *r)
     if (ctx->json) {
         fprintf(ctx->out, "{\"backup_id\":\"%s\",\"location\":\"%s\",\"size\":%llu,"
                 "\"sha256\":\"%s\",\"parameters\":%zu,\"secure_strings\":%zu,\"services\":%zu,"
-                "\"task_definitions\":%zu}\n", r->id, r->location, (unsigned long long)r->size,
-                r->sha256, r->params, r->secure, r->services, r->taskdefs);
+                "\"task_definitions\":%zu,\"secrets\":%zu}\n", r->id, r->location,
+                (unsigned long long)r->size, r->sha256, r->params, r->secure, r->services,
+                r->taskdefs, r->secrets);
         return;
     }
     fprintf(ctx->out, "%s  %zu parameters (%zu SecureString)  %zu services  %zu task "
-            "definitions  %llu bytes  %s\n", r->id, r->params, r->secure, r->services,
-            r->taskdefs, (unsigned long long)r->size, r->location);
+            "definitions  %zu secrets  %llu bytes  %s\n", r->id, r->params, r->secure,
+            r->services, r->taskdefs, r->secrets, (unsigned long long)r->size, r->location);
 }
 
 static int

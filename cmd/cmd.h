@@ -111,6 +111,7 @@ LCB_CMD_DECLARE(catalog_pull);
 LCB_CMD_DECLARE(catalog_rebuild);
 LCB_CMD_DECLARE(catalog_drift);
 LCB_CMD_DECLARE(alarms);
+LCB_CMD_DECLARE(restore_secrets);
 LCB_CMD_DECLARE(run);
 LCB_CMD_DECLARE(schedule);
 LCB_CMD_DECLARE(expire);

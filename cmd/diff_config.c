@@ -6,6 +6,7 @@
 #include "../lib/catalog/catalog.h"
 #include "../lib/config/backup.h"
 #include "../lib/config/diff.h"
+#include "../lib/config/secrets.h"
 #include "cmd.h"
 
 const char cmd_diff_config_usage[] =
@@ -47,6 +48,9 @@ load_live(struct lcb_ctx *ctx, struct lcb_config *live, const struct lcb_config 
     for (i = 0; i < a->clusters.n; i++)
         if (lcb_config_fetch_services(live, ctx->aws, a->clusters.items[i], &ctx->err) < 0)
             return -1;
+    if ((a->nsecrets || a->secret_prefixes.n || a->secret_tags.n) &&
+        lcb_config_fetch_secrets_like(live, ctx->aws, a, &ctx->err) < 0)
+        return -1;
     lcb_config_sort(live);
     return 0;
 }

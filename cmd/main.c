@@ -75,6 +75,7 @@ static const struct lcb_cmd cmds[] = {
       cmd_expire_usage },
     { "drill",   NULL,      cmd_drill,          NEED_POLICY | CATALOG_RW | LOCK | NEED_AWS, "restore into throwaway resources, check, measure RTO/RPO, tear down", cmd_drill_usage },
     { "report",  NULL,      cmd_report,         CATALOG_RO | NEED_AWS, "drill and status reports (text, md, html, json), metrics", cmd_report_usage },
+    { "restore", "secrets", cmd_restore_secrets, NEED_AWS | CATALOG_RW | LOCK, "put Secrets Manager secrets back from a config backup", cmd_restore_secrets_usage },
     { "alarms",  NULL,      cmd_alarms,         NEED_POLICY | NEED_AWS, "print or apply the CloudWatch alarms on lcbackup's metrics", cmd_alarms_usage },
     { "version", NULL,      cmd_version,        0,                   "print version and library versions",
       cmd_version_usage },

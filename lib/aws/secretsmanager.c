@@ -390,6 +390,14 @@ lcb_sm_rotate(struct lcb_aws *aws, const char *id, const char *lambda_arn,
     return 0;
 }
 
+int
+lcb_sm_cancel_rotation(struct lcb_aws *aws, const char *id, struct lcb_err *err)
+{
+    if (call_on(aws, "CancelRotateSecret", id, NULL, err) < 0)
+        return lcb_wrap(err, "turn off the rotation of secret %s", id);
+    return 0;
+}
+
 /* ---- database credentials ---- */
 
 static void

@@ -104,6 +104,9 @@ int lcb_sm_untag(struct lcb_aws *aws, const char *id, const char *const *keys, s
 int lcb_sm_rotate(struct lcb_aws *aws, const char *id, const char *lambda_arn,
                   const struct lcb_json *rules, int immediately, struct lcb_err *err);
 
+/* CancelRotateSecret: turn automatic rotation off. */
+int lcb_sm_cancel_rotation(struct lcb_aws *aws, const char *id, struct lcb_err *err);
+
 /* Database credentials held as a JSON secret ({"username", "password", "host", "port",
  * "dbname"} as RDS and the Secrets Manager rotation templates write them; "engine" is ignored) as a
  * postgres:// URL in url (percent-encoded; registered for redaction). host, port and dbname are

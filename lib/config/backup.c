@@ -12,6 +12,7 @@
 #include "../core/mem.h"
 #include "../core/secret.h"
 #include "key.h"
+#include "secrets.h"
 
 #define MAX_OBJECT (256u << 20) /* the largest config archive a restore fetches */
 
@@ -32,6 +33,7 @@ describe_source(struct lcb_buf *out, const struct lcb_config_backup_opts *o)
         lcb_buf_addf(out, "%sssm:%s", out->len ? "," : "", o->paths->items[i]);
     for (i = 0; o->clusters && i < o->clusters->n; i++)
         lcb_buf_addf(out, "%secs:%s", out->len ? "," : "", o->clusters->items[i]);
+    lcb_config_backup_secret_source(out, o);
 }
 
 static int
@@ -46,6 +48,8 @@ fetch(struct lcb_config *c, struct lcb_aws *aws, const struct lcb_config_backup_
     for (i = 0; o->clusters && i < o->clusters->n; i++)
         if (lcb_config_fetch_services(c, aws, o->clusters->items[i], err) < 0)
             return -1;
+    if (lcb_config_backup_fetch_secrets(c, aws, o, err) < 0)
+        return -1;
     lcb_config_sort(c);
     return 0;
 }
@@ -227,7 +231,7 @@ record_done(struct lcb_backup *b, const struct lcb_config_backup_opts *o, const 
     free(b->sha256);
     b->sha256 = lcb_xstrdup(t->sha256);
     b->size_bytes = (long long)t->bytes;
-    b->item_count = (long long)(c->nparams + c->nservices + c->ntaskdefs);
+    b->item_count = (long long)(c->nparams + c->nservices + c->ntaskdefs + c->nsecrets);
     free(b->manifest);
     b->manifest = lcb_xstrdup(lcb_buf_str(mtext));
     free(b->status);
@@ -248,6 +252,7 @@ fill_result(struct lcb_config_backup_result *res, const struct lcb_backup *b,
     res->secure = count_secure(c);
     res->services = c->nservices;
     res->taskdefs = c->ntaskdefs;
+    res->secrets = c->nsecrets;
 }
 
 static void
@@ -274,7 +279,7 @@ run(struct lcb_backup *b, struct lcb_config *c, struct lcb_aws *aws,
     int rc = -1;
 
     lcb_config_key_init(&k);
-    if (fetch(c, aws, o, err) < 0 || get_key(&k, aws, o, b->id, count_secure(c), err) < 0 ||
+    if (fetch(c, aws, o, err) < 0 || get_key(&k, aws, o, b->id, count_secure(c) + lcb_config_secrets_values(c), err) < 0 ||
         build_archive(&arc, &t, &mtext, c, o, &k, b->id, b->started_at, err) < 0 ||
         upload(&arc, &mtext, aws, o, key, b, &t, err) < 0)
         goto out;

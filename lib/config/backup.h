@@ -22,6 +22,7 @@
 #include "config.h"
 
 struct lcb_aws;
+struct lcb_kv_pair;
 
 struct lcb_config_backup_opts {
     const char *env;
@@ -29,6 +30,11 @@ struct lcb_config_backup_opts {
     const char *policy;          /* the policy file, for the catalog */
     const struct lcb_strlist *paths;
     const struct lcb_strlist *clusters;
+    /* Secrets Manager (secrets.h), borrowed from the target: name prefixes and tags */
+    char *const *secret_prefixes;
+    size_t nsecret_prefixes;
+    const struct lcb_kv_pair *secret_tags;
+    size_t nsecret_tags;
     const char *bucket;
     const char *prefix;          /* "lcbackup" */
     const char *kms_key;         /* the data key's KMS key, and SSE-KMS; NULL: none */
@@ -41,7 +47,7 @@ struct lcb_config_backup_result {
     char location[1200];
     char sha256[65];
     uint64_t size;
-    size_t params, secure, services, taskdefs;
+    size_t params, secure, services, taskdefs, secrets;
 };
 
 /* Fill o from policy p (bucket, prefix, kms_key, object_lock, env unless env is given) and its

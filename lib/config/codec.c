@@ -6,6 +6,7 @@
 #include "../archive/envelope.h"
 #include "../core/mem.h"
 #include "config.h"
+#include "secrets.h"
 
 #define TASKDEF_DIR "ecs/task-definitions/"
 
@@ -278,6 +279,8 @@ lcb_config_archive_add(struct lcb_archive_writer *w, const struct lcb_config *c,
         if (add_doc(w, lcb_buf_str(&name), c->taskdefs[i].doc, err) < 0)
             goto out;
     }
+    if (lcb_config_secrets_archive_add(w, c, key, err) < 0)
+        goto out;
     rc = 0;
 out:
     lcb_buf_release(&text);
@@ -306,6 +309,7 @@ lcb_config_manifest_fill(struct lcb_manifest *m, const struct lcb_config *c)
     lcb_manifest_count_add(m, "ecs-task-definitions", c->ntaskdefs);
     lcb_json_set(extra, "ssm_paths", strlist_json(&c->paths));
     lcb_json_set(extra, "ecs_clusters", strlist_json(&c->clusters));
+    lcb_config_secrets_manifest_fill(m, c);
 }
 
 /* ---- reading archives ---- */
@@ -514,11 +518,15 @@ lcb_config_archive_load(struct lcb_config *c, const struct lcb_config_archive *a
 
     load_strlist(&c->paths, lcb_json_get(extra, "ssm_paths"));
     load_strlist(&c->clusters, lcb_json_get(extra, "ecs_clusters"));
+    lcb_config_secrets_selection_load(c, extra);
     for (i = 0; i < a->n && rc == 0; i++) {
         const char *name = a->names[i];
         if (strcmp(name, LCB_CONFIG_PARAMS_ENTRY) == 0)
             rc = lcb_config_params_parse(c, a->data[i].ptr ? a->data[i].ptr : "", a->data[i].len,
                                          key, key_check, err);
+        else if (strcmp(name, LCB_CONFIG_SECRETS_ENTRY) == 0)
+            rc = lcb_config_secrets_parse(c, a->data[i].ptr ? a->data[i].ptr : "",
+                                          a->data[i].len, key, key_check, err);
         else if (strncmp(name, TASKDEF_DIR, strlen(TASKDEF_DIR)) == 0 &&
                  !strchr(name + strlen(TASKDEF_DIR), '/'))
             rc = load_taskdef(c, name, &a->data[i], err);

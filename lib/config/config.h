@@ -32,6 +32,7 @@
 #include "../ext/json.h"
 
 struct lcb_aws;
+struct lcb_config_secret; /* secrets.h */
 
 #define LCB_CONFIG_PARAMS_ENTRY "ssm/parameters.json"
 #define LCB_CONFIG_MAX_ENTRY (16u << 20) /* the largest entry a reader keeps in memory */
@@ -80,6 +81,11 @@ struct lcb_config {
     size_t ntaskdefs, ctaskdefs;
     struct lcb_strlist paths;    /* the SSM paths this holds */
     struct lcb_strlist clusters; /* the ECS clusters this holds */
+    /* Secrets Manager (secrets.h): the secrets, and the selection they were read with */
+    struct lcb_config_secret *secrets;
+    size_t nsecrets, csecrets;
+    struct lcb_strlist secret_prefixes;
+    struct lcb_strlist secret_tags; /* "key=value" */
 };
 
 void lcb_config_init(struct lcb_config *c);

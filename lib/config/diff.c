@@ -8,6 +8,7 @@
 #include "../aws/ecs.h"
 #include "../core/log.h"
 #include "../core/mem.h"
+#include "secrets.h"
 
 #define MASK "***"
 #define TEXT_MAX 120 /* longest value shown in text output */
@@ -499,6 +500,7 @@ lcb_config_diff(struct lcb_config_diff *d, const struct lcb_config *a, const str
     diff_params(d, a, b, show_secrets);
     diff_taskdefs(d, a, b);
     diff_services(d, a, b);
+    lcb_config_secrets_diff(d, a, b, show_secrets);
     return d->n - before;
 }
 

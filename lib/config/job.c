@@ -6,6 +6,7 @@
 #include "../jobs/jobs.h"
 #include "../policy/policy.h"
 #include "backup.h"
+#include "secrets.h"
 
 void
 lcb_config_backup_opts_from(struct lcb_config_backup_opts *o, const struct lcb_policy *p,
@@ -29,7 +30,14 @@ lcb_config_backup_opts_from(struct lcb_config_backup_opts *o, const struct lcb_p
         lcb_strlist_add(paths, t->ssm_paths[i]);
     for (i = 0; t && clusters->n == 0 && i < t->necs_clusters; i++)
         lcb_strlist_add(clusters, t->ecs_clusters[i]);
-    if (paths->n == 0 && (!t || t->necs_clusters == 0) && clusters->n == 0) {
+    if (t) {
+        o->secret_prefixes = t->secret_prefixes;
+        o->nsecret_prefixes = t->nsecret_prefixes;
+        o->secret_tags = t->tags;
+        o->nsecret_tags = t->ntags;
+    }
+    if (paths->n == 0 && (!t || t->necs_clusters + t->nsecret_prefixes + t->ntags == 0) &&
+        clusters->n == 0) {
         snprintf(dflt, sizeof(dflt), "/legocity/%s/", o->env ? o->env : "dev");
         lcb_strlist_add(paths, dflt);
     }
@@ -61,6 +69,7 @@ lcb_config_backup_calls(struct lcb_buf *out, const struct lcb_config_backup_opts
         lcb_buf_addf(out, "ecs DescribeTaskDefinition {\"taskDefinition\":\"<each service's>\","
                      "\"include\":[\"TAGS\"]}\n");
     }
+    lcb_config_backup_secret_calls(out, o);
     if (!o->key_file && o->kms_key)
         lcb_buf_addf(out, "kms GenerateDataKey {\"KeyId\":\"%s\",\"KeySpec\":\"AES_256\","
                      "\"EncryptionContext\":{\"lcbackup:archive\":\"<backup id>\"}}\n",

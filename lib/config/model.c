@@ -5,6 +5,7 @@
 
 #include "../core/mem.h"
 #include "config.h"
+#include "secrets.h"
 
 void
 lcb_config_init(struct lcb_config *c)
@@ -58,6 +59,7 @@ lcb_config_release(struct lcb_config *c)
     free(c->taskdefs);
     lcb_strlist_release(&c->paths);
     lcb_strlist_release(&c->clusters);
+    lcb_config_secrets_release(c);
     lcb_config_init(c);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../aws/aws.h"
+#include "../aws/secretsmanager.h"
 #include "../aws/ssm.h"
 #include "../backup/s3source.h"
 #include "../catalog/catalog.h"
@@ -39,6 +40,7 @@ connect_db(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_
            struct lcb_err *err)
 {
     const char *param = lcb_json_get_str(m, "db_url_param");
+    const char *secret = lcb_json_get_str(m, "db_secret"); /* Secrets Manager credentials */
     struct lcb_secret url = LCB_SECRET_INIT;
     struct lcb_pg_url u;
     struct lcb_buf desc = LCB_BUF_INIT;
@@ -46,17 +48,22 @@ connect_db(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_
     int rc = -1;
 
     memset(&u, 0, sizeof(u));
-    if (!param && t)
+    if (!param && !secret && t)
         param = t->db_url_param;
-    if (!param) {
-        lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL, "no db_url_param in the "
-                            "policy target or the backup: the drill cannot log in");
+    if (!param && !secret && t)
+        secret = t->db_secret;
+    if (!param && !secret) {
+        lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL, "no db_url_param or "
+                            "db_secret in the policy target or the backup: the drill cannot "
+                            "log in");
         return -1;
     }
-    if (lcb_ssm_get(&url, NULL, 0, dc->aws, param, err) < 0 ||
+    if ((param ? lcb_ssm_get(&url, NULL, 0, dc->aws, param, err)
+               : lcb_sm_db_url(&url, dc->aws, secret, in->address, in->port, in->db_name,
+                               err)) < 0 ||
         lcb_pg_url_parse(&u, lcb_secret_get(&url), err) < 0) {
         lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL, "credentials from %s: %s",
-                            param, errline(err, line, sizeof(line)));
+                            param ? param : secret, errline(err, line, sizeof(line)));
         goto out;
     }
     lcb_pg_url_set_host(&u, in->address ? in->address : "", in->port ? in->port : u.port);
@@ -67,7 +74,8 @@ connect_db(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_
         goto out;
     }
     lcb_drill_check_add(c, "connectivity", LCB_CHECK_PASS, NULL, "%s: PostgreSQL %s, credentials "
-                        "from %s", lcb_buf_str(&desc), lcb_pg_server_version(*pg), param);
+                        "from %s", lcb_buf_str(&desc), lcb_pg_server_version(*pg),
+                        param ? param : secret);
     rc = 0;
 out:
     lcb_buf_release(&desc);

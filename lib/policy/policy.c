@@ -236,26 +236,32 @@ parse_rds(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
 }
 
 static int
-parse_tags(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
+parse_tags_of(struct pv *v, const struct lcb_json *t, struct lcb_target *tg, const char *key)
 {
-    const struct lcb_json *j = lcb_json_get(t, "tags"), *it;
+    const struct lcb_json *j = lcb_json_get(t, key), *it;
 
     if (!j)
         return 0;
     if (lcb_json_type(j) != LCB_JSON_OBJECT) {
-        pv_fail(v, "tags", "must be an object of tag keys and values");
+        pv_fail(v, key, "must be an object of tag keys and values");
         return 0;
     }
     tg->tags = lcb_xcalloc(lcb_json_size(j) + 1, sizeof(*tg->tags));
     for (it = lcb_json_child(j); it; it = lcb_json_next(it)) {
         if (!lcb_json_str(it)) {
-            pv_fail(v, "tags", "value of '%s' must be a string", lcb_json_key(it));
+            pv_fail(v, key, "value of '%s' must be a string", lcb_json_key(it));
             continue;
         }
         tg->tags[tg->ntags].key = lcb_xstrdup(lcb_json_key(it));
         tg->tags[tg->ntags++].value = lcb_xstrdup(lcb_json_str(it));
     }
     return (int)tg->ntags;
+}
+
+static int
+parse_tags(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
+{
+    return parse_tags_of(v, t, tg, "tags");
 }
 
 static void
@@ -298,7 +304,8 @@ parse_broker(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
 static void
 parse_config(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
 {
-    static const char *const keys[] = { "ssm_paths", "ecs_clusters", "secret_prefixes", NULL };
+    static const char *const keys[] = { "ssm_paths", "ecs_clusters", "secret_prefixes",
+                                        "secret_tags", NULL };
 
     if (!pv_object2(v, t, common_keys, LCB_ARRAY_SIZE(common_keys), keys))
         return;
@@ -309,8 +316,10 @@ parse_config(struct pv *v, const struct lcb_json *t, struct lcb_target *tg)
                                      "an ECS cluster name");
     tg->secret_prefixes = opt_str_array(v, t, "secret_prefixes", &tg->nsecret_prefixes,
                                         pv_nonempty, "a secret name prefix");
-    if (tg->nssm_paths + tg->necs_clusters + tg->nsecret_prefixes == 0)
-        pv_fail(v, NULL, "needs at least one of ssm_paths, ecs_clusters or secret_prefixes");
+    parse_tags_of(v, t, tg, "secret_tags"); /* config targets: secrets carrying these tags */
+    if (tg->nssm_paths + tg->necs_clusters + tg->nsecret_prefixes + tg->ntags == 0)
+        pv_fail(v, NULL, "needs at least one of ssm_paths, ecs_clusters, secret_prefixes or "
+                "secret_tags");
 }
 
 typedef void (*target_parser)(struct pv *, const struct lcb_json *, struct lcb_target *);

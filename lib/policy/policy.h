@@ -46,7 +46,7 @@ struct lcb_target {
     /* ebs */
     char **volume_ids;
     size_t nvolume_ids;
-    struct lcb_kv_pair *tags; /* select volumes by tag */
+    struct lcb_kv_pair *tags; /* select volumes by tag (config: secret_tags, secrets by tag) */
     size_t ntags;
     char *instance_id;
     /* broker */

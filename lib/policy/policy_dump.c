@@ -106,7 +106,8 @@ target_json(const struct lcb_target *t)
     add_opt(o, "db_secret", t->db_secret);
     add_strs(o, "volume_ids", t->volume_ids, t->nvolume_ids);
     if (t->ntags) {
-        tags = lcb_json_add(o, "tags", lcb_json_new_object());
+        tags = lcb_json_add(o, t->kind == LCB_KIND_CONFIG ? "secret_tags" : "tags",
+                            lcb_json_new_object());
         for (i = 0; i < t->ntags; i++)
             lcb_json_add_str(tags, t->tags[i].key, t->tags[i].value);
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../aws/aws.h"
+#include "../aws/secretsmanager.h"
 #include "../aws/ssm.h"
 #include "../core/clock.h"
 #include "../core/log.h"
@@ -67,7 +68,7 @@ ready_instance(struct lcb_rds_instance *out, struct lcb_rds *rds, const char *id
 /* ---- the fingerprint ---- */
 
 static int
-fingerprint(const struct lcb_job_ctx *jc, const char *param, long long limit,
+fingerprint(const struct lcb_job_ctx *jc, const char *param, const char *secret, long long limit,
             const struct lcb_rds_instance *in, struct lcb_json *m, struct lcb_err *err)
 {
     struct lcb_secret url = LCB_SECRET_INIT;
@@ -79,19 +80,20 @@ fingerprint(const struct lcb_job_ctx *jc, const char *param, long long limit,
     int rc = -1;
 
     memset(&u, 0, sizeof(u));
-    if (lcb_ssm_get(&url, NULL, 0, jc->aws, param, err) < 0 ||
+    if ((secret ? lcb_sm_db_url(&url, jc->aws, secret, in->address, in->port, in->db_name, err)
+                : lcb_ssm_get(&url, NULL, 0, jc->aws, param, err)) < 0 ||
         lcb_pg_url_parse(&u, lcb_secret_get(&url), err) < 0)
         goto out;
     lcb_pg_url_describe(&u, &desc);
     if (in->address && (strcmp(in->address, u.host) != 0 || (in->port && in->port != u.port)))
         lcb_log(LCB_WARN, "rds.fingerprint.endpoint", "%s points at %s:%d, not at %s's endpoint "
-                "%s:%d", param, u.host, u.port, in->id, in->address, in->port);
+                "%s:%d", secret ? secret : param, u.host, u.port, in->id, in->address, in->port);
     if (lcb_pg_connect(&pg, &u, 1, err) < 0 || lcb_fingerprint_take(&fp, pg, limit, err) < 0)
         goto out;
     lcb_fingerprint_json(&fp, &js);
     if (lcb_json_parse(&j, js.ptr, js.len, err) == 0) {
         lcb_json_set(m, "fingerprint", j);
-        snap_json_str(m, "db_url_param", param);
+        snap_json_str(m, secret ? "db_secret" : "db_url_param", secret ? secret : param);
         snap_json_str(m, "database", lcb_buf_str(&desc));
         lcb_logf(LCB_INFO, "rds.fingerprint.done",
                  LCB_FIELDS(LCB_KV_I("tables", fp.ntables), LCB_KV_S("schema", fp.schema_sha256)),
@@ -126,14 +128,12 @@ take_fingerprint(const struct lcb_job_ctx *jc, const struct lcb_target *t,
     lcb_err_clear(&e);
     if (o->no_fingerprint)
         why = "skipped (--no-fingerprint)";
-    else if (!param && t->db_secret)
-        why = "db_secret (Secrets Manager) is not supported yet: give db_url_param";
-    else if (!param)
-        why = "no db_url_param for this target";
-    else if (fingerprint(jc, param, limit, in, m, &e) == 0)
+    else if (!param && !t->db_secret)
+        why = "no db_url_param or db_secret for this target";
+    else if (fingerprint(jc, param, param ? NULL : t->db_secret, limit, in, m, &e) == 0)
         return;
     if (!why) {
-        lcb_wrap(&e, "fingerprint through %s", param);
+        lcb_wrap(&e, "fingerprint through %s", param ? param : t->db_secret);
         why = lcb_redact_str(&red, lcb_err_format(&e, line, sizeof(line)));
         lcb_log(LCB_WARN, "rds.fingerprint.failed", "no fingerprint for %s: %s", t->instance, why);
     } else if (!o->no_fingerprint) {
@@ -188,6 +188,9 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_rds *rds, const struct lcb_targ
     if (param && !o->no_fingerprint)
         fprintf(jc->out, "# fingerprint: read-only, through the URL in SSM parameter %s\n",
                 param);
+    else if (t->db_secret && !o->no_fingerprint)
+        fprintf(jc->out, "# fingerprint: read-only, with the credentials in secret %s\n",
+                t->db_secret);
     lcb_snap_tags_base(&tags, jc, "new-backup-id", "rds", t->name);
     lcb_rds_snapshot_create(&s, &adopted, rds, t->instance, name, tags.tag, tags.n,
                             LCB_SNAP_TAG_BACKUP_ID, err);

@@ -271,7 +271,7 @@ def _entry(s, describe):
          "LastChangedDate": s["changed"], "Tags": list(s["tags"])}
     if s.get("description") is not None:
         e["Description"] = s["description"]
-    if s.get("kms_key"):
+    if s.get("kms_key") and s["kms_key"] not in (DEFAULT_KEY, "aws/secretsmanager"):
         e["KmsKeyId"] = s["kms_key"]
     if s.get("accessed"):
         e["LastAccessedDate"] = _day(s["accessed"])
