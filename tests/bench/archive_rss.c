@@ -12,7 +12,8 @@
  * nothing of the parent counts. Prints one line per phase and the closing "N passed, N failed"
  * line: a phase fails when its peak RSS reaches 64 MiB or verification fails.
  *
- * Build and run (from the repository root, after `make`):
+ * `make bench` runs it through tests/bench/bench-archive.sh. By hand, from the repository root,
+ * after `make`:
  *   cc -std=c11 -D_GNU_SOURCE -O2 -o build/archive_rss tests/bench/archive_rss.c \
  *      build/release/liblcb.a $(pkg-config --libs libcurl openssl libcjson libzstd libarchive \
  *      sqlite3 libxml-2.0 libpq) -lpthread -lm && build/archive_rss 200
