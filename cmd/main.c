@@ -142,12 +142,9 @@ find_cmd(int argc, char **argv, int *used, struct lcb_err *err)
     for (i = 0; i < LCB_ARRAY_SIZE(cmds); i++) {
         if (strcmp(cmds[i].verb, argv[0]) != 0)
             continue;
-        if (!cmds[i].noun) {
-            *used = 1;
-            return &cmds[i];
-        }
-        if (argc > 1 && strcmp(cmds[i].noun, argv[1]) == 0) {
-            *used = 2;
+        if (!cmds[i].noun || (argc > 1 && strcmp(cmds[i].noun, argv[1]) == 0)) {
+            *used = cmds[i].noun ? 2 : 1;
+            lcb_buf_release(&nouns);
             return &cmds[i];
         }
         lcb_buf_addf(&nouns, "%s%s", nouns.len ? ", " : "", cmds[i].noun);
@@ -214,6 +211,7 @@ main(int argc, char **argv)
     rest = lcb_setup_globals(&ctx, argc - 1, argv + 1, args);
     if (rest < 0) {
         report_error(&ctx, NULL);
+        free(args);
         return lcb_exit_status(ctx.err.code);
     }
     if (rest == 0) {
