@@ -3,20 +3,24 @@
 #include <string.h>
 
 #include "../lib/catalog/catalog.h"
+#include "../lib/checkpoint/checkpoint.h"
 #include "../lib/core/clock.h"
 #include "../lib/policy/policy.h"
 #include "cmd.h"
 
 const char cmd_list_usage[] =
     "usage: lcbackup list [--kind K] [--env E] [--status S] [--target T] [--since DUR] [--json]\n"
+    "       lcbackup list --checkpoints [--env E] [--json]\n"
     "\n"
-    "List the backups recorded in the catalog, newest first.\n"
+    "List the backups recorded in the catalog, newest first; or, with --checkpoints, the\n"
+    "checkpoints (docs/checkpoints.md) with their age, state, backups and reason.\n"
     "\n"
     "  --kind K      rds, ebs, broker or config\n"
     "  --env E       only this environment\n"
     "  --status S    running, pending, completed, failed, expired or deleted\n"
     "  --target T    only this policy target\n"
     "  --since DUR   only backups started within DUR (e.g. 24h, 7d)\n"
+    "  --checkpoints the checkpoints instead of the backups\n"
     "  --json        one JSON array instead of the table\n";
 
 static void
@@ -87,17 +91,21 @@ cmd_list(struct lcb_ctx *ctx, int argc, char **argv)
     struct lcb_backup_list l = { NULL, 0 };
     struct lcb_buf out = LCB_BUF_INIT;
     int64_t since = 0;
+    int checkpoints = 0;
     size_t i;
     const struct lcb_opt opts[] = {
         { "kind", 0, LCB_OPT_STR, &f.kind },     { "env", 0, LCB_OPT_STR, &f.env },
         { "status", 0, LCB_OPT_STR, &f.status }, { "target", 0, LCB_OPT_STR, &f.target },
-        { "since", 0, LCB_OPT_DURATION, &since }, { NULL, 0, 0, NULL },
+        { "since", 0, LCB_OPT_DURATION, &since }, { "checkpoints", 0, LCB_OPT_FLAG, &checkpoints },
+        { NULL, 0, 0, NULL },
     };
 
     memset(&f, 0, sizeof(f));
     if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0 ||
         check_filters(ctx, f.kind, f.status) < 0)
         return -1;
+    if (checkpoints)
+        return lcb_checkpoint_print(ctx->out, ctx->cat, f.env, ctx->json, lcb_now(), &ctx->err);
     if (since)
         f.since = lcb_now() - since;
     if (lcb_catalog_backup_list(ctx->cat, &f, &l, &ctx->err) < 0)
