@@ -43,7 +43,8 @@ cmd_catalog_rebuild(struct lcb_ctx *ctx, int argc, char **argv)
     if (rc < 0)
         goto out;
     if (ctx->json) {
-        fprintf(ctx->out, "{\"dry_run\":%s,\"added\":%d,\"copies\":%d,\"known\":%d,\"skipped\":%d}\n",
+        fprintf(ctx->out,
+                "{\"dry_run\":%s,\"added\":%d,\"copies\":%d,\"known\":%d,\"skipped\":%d}\n",
                 dry_run ? "true" : "false", st.added, st.copies, st.known, st.skipped);
     } else {
         fputs(lcb_buf_str(&report), ctx->out);

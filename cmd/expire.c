@@ -22,7 +22,7 @@ const char cmd_expire_usage[] =
     "  --kind K        only targets of this kind (rds, ebs, broker, config)\n"
     "  --target NAME   only this target\n"
     "  --dry-run       print the API calls that would delete, change nothing\n"
-    "  --explain       print for each backup the rules that keep it or why it goes; change nothing\n"
+    "  --explain       print for each backup what keeps it or why it goes; change nothing\n"
     "  --simulate DUR  with --explain: replay each target's schedule for DUR (e.g. 400d) from now\n"
     "                  and print which backups would exist at the end of each day\n";
 

@@ -114,7 +114,8 @@ backup_one(struct run_state *s, struct outcome *oc)
     oc->status = "failed";
     s->failed++;
     lcb_logf(LCB_ERROR, "run.target.failed",
-             LCB_FIELDS(LCB_KV_S("kind", lcb_kind_name(oc->t->kind)), LCB_KV_S("target", oc->t->name)),
+             LCB_FIELDS(LCB_KV_S("kind", lcb_kind_name(oc->t->kind)),
+                        LCB_KV_S("target", oc->t->name)),
              "%s %s: %s", lcb_kind_name(oc->t->kind), oc->t->name, oc->error);
 }
 
@@ -188,6 +189,18 @@ expire(struct run_state *s)
     return 0;
 }
 
+/* Did this run change anything worth publishing? (a wake-up with nothing due does not) */
+static int
+changed(const struct run_state *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->out[i].due.due)
+            return 1;
+    return s->expired.gone || s->expired.failed || s->expired.skipped;
+}
+
 /* The run's outcome is recorded before the upload, so the published copy does not show this run
  * as still running; teardown records it again (with the publish's own outcome). */
 static void
@@ -198,6 +211,11 @@ publish(struct run_state *s)
 
     if (s->o.no_publish || s->o.dry_run)
         return;
+    if (!changed(s)) {
+        lcb_log(LCB_INFO, "run.publish.skip", "nothing was due or expired: the published catalog "
+                "is left as it is");
+        return;
+    }
     lcb_err_clear(&err);
     lcb_catalog_run_end(s->ctx->cat, s->ctx->run_id, partial ? "partial" : "succeeded",
                         partial ? 2 : 0, NULL, &ignored);
@@ -267,8 +285,8 @@ print_report(struct run_state *s)
     for (i = 0; i < s->n; i++)
         due += s->out[i].due.due;
     if (!ctx->json) {
-        fprintf(ctx->out, "run%s: %zu target%s, %zu due, %d failed\n", s->o.dry_run ? " (dry run)" : "",
-                s->n, s->n == 1 ? "" : "s", due, s->failed);
+        fprintf(ctx->out, "run%s: %zu target%s, %zu due, %d failed\n",
+                s->o.dry_run ? " (dry run)" : "", s->n, s->n == 1 ? "" : "s", due, s->failed);
         for (i = 0; i < s->n; i++)
             print_outcome(ctx, &s->out[i]);
         if (s->expire_ran)

@@ -118,13 +118,15 @@ crontab(struct lcb_ctx *ctx, const struct opts *o, const char *policy)
     fprintf(ctx->out, "# /etc/cron.d/lcbackup-%s: wake `lcbackup run` at every minute a target of\n"
             "# %s may fire (time zone %s):\n", p->env, policy, p->timezone);
     targets_comment(p, "#", ctx->out);
-    fprintf(ctx->out, "# run decides from the catalog what is due; a wake-up missed while the host was\n"
-            "# down is caught up by the next one. Exit 73: the previous run still holds the lock.\n");
+    fprintf(ctx->out,
+            "# run decides from the catalog what is due; a wake-up missed while the host\n"
+            "# was down is caught up by the next one. Exit 73: the previous run holds the lock.\n");
     if (shift)
         fprintf(ctx->out, "# minutes shifted by %d: this host's zone differs from %s by a part of "
                 "an hour\n", shift, p->timezone);
     fprintf(ctx->out, "SHELL=/bin/sh\nPATH=/usr/local/bin:/usr/bin:/bin\n");
-    fprintf(ctx->out, "%s * * * * %s %s %s --lock-timeout 30s run >>/var/log/lcbackup-%s.log 2>&1\n",
+    fprintf(ctx->out,
+            "%s * * * * %s %s %s --lock-timeout 30s run >>/var/log/lcbackup-%s.log 2>&1\n",
             lcb_buf_str(&m), o->user, o->binary, lcb_buf_str(&args), p->env);
     lcb_buf_release(&m);
     lcb_buf_release(&args);
@@ -154,8 +156,8 @@ systemd(struct lcb_ctx *ctx, const struct opts *o, const char *policy)
             "# a wake-up missed while the host was down happens at boot; run catches up once\n"
             "Persistent=true\nAccuracySec=1s\n\n[Install]\nWantedBy=timers.target\n",
             mins, p->timezone);
-    fprintf(ctx->out, "# then: systemctl daemon-reload && systemctl enable --now lcbackup-%s.timer\n",
-            p->env);
+    fprintf(ctx->out, "# then: systemctl daemon-reload && "
+            "systemctl enable --now lcbackup-%s.timer\n", p->env);
     lcb_buf_release(&m);
     lcb_buf_release(&args);
 }
@@ -205,8 +207,9 @@ eventbridge(struct lcb_ctx *ctx, const struct opts *o, const char *policy)
     json_list(&sg, &o->sgs);
     container_input(ctx, o, policy, &in);
     fprintf(ctx->out,
-            "{\n  \"Name\": \"lcbackup-run-%s\",\n  \"Description\": \"lcbackup run for %s: wakes at "
-            "every minute a target may fire; run decides what is due\",\n"
+            "{\n  \"Name\": \"lcbackup-run-%s\",\n"
+            "  \"Description\": \"lcbackup run for %s: wakes at every minute a target may fire; "
+            "run decides what is due\",\n"
             "  \"ScheduleExpression\": \"cron(%s * * * ? *)\",\n"
             "  \"ScheduleExpressionTimezone\": \"%s\",\n"
             "  \"FlexibleTimeWindow\": { \"Mode\": \"OFF\" },\n  \"State\": \"ENABLED\",\n"
@@ -218,7 +221,8 @@ eventbridge(struct lcb_ctx *ctx, const struct opts *o, const char *policy)
             "        \"awsvpcConfiguration\": { \"Subnets\": %s, \"SecurityGroups\": %s, "
             "\"AssignPublicIp\": \"DISABLED\" }\n      }\n    },\n"
             "    \"Input\": %s,\n"
-            "    \"RetryPolicy\": { \"MaximumRetryAttempts\": 0, \"MaximumEventAgeInSeconds\": 3600 }\n"
+            "    \"RetryPolicy\": { \"MaximumRetryAttempts\": 0, "
+            "\"MaximumEventAgeInSeconds\": 3600 }\n"
             "  }\n}\n",
             p->env, policy, lcb_buf_str(&m), p->timezone, p->region, o->account, o->cluster,
             o->account, o->role, p->region, o->account, o->taskdef, lcb_buf_str(&sub),

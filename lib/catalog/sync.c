@@ -220,7 +220,8 @@ lcb_catalog_pull(struct lcb_catalog *cat, struct lcb_aws *aws, const struct lcb_
 static int
 is_conflict(const struct lcb_err *err)
 {
-    return err->http == 412 || err->http == 409 || strcmp(err->aws_code, "PreconditionFailed") == 0 ||
+    return err->http == 412 || err->http == 409 ||
+           strcmp(err->aws_code, "PreconditionFailed") == 0 ||
            strcmp(err->aws_code, "ConditionalRequestConflict") == 0;
 }
 

@@ -2,10 +2,10 @@
  * sync.h - the catalog off the host: publish it to S3, pull it on another host, merge two copies.
  *
  * The remote copy lives at s3://<bucket>/<prefix>/catalog/<env>/catalog.db. Publishing uploads a
- * consistent snapshot (VACUUM INTO) with a conditional write: If-Match on the ETag this catalog last
- * published or pulled, or If-None-Match: * when it has never seen one. When S3 answers 412 (another
- * runner published meanwhile), the remote copy is pulled, merged into the local catalog, and the
- * upload retried on the new ETag, so two runners never overwrite each other's records.
+ * consistent snapshot (VACUUM INTO) with a conditional write: If-Match on the ETag this catalog
+ * last published or pulled, or If-None-Match: * when it has never seen one. When S3 answers 412
+ * (another runner published meanwhile), the remote copy is pulled, merged into the local catalog,
+ * and the upload retried on the new ETag, so two runners never overwrite each other's records.
  *
  * The ETag last seen is kept beside the catalog in <catalog>.remote ("s3://bucket/key ETAG").
  *

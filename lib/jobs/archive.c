@@ -1,4 +1,4 @@
-/* archive.c - deleting an S3 archive and its sidecar manifest, respecting Object Lock; see jobs.h. */
+/* archive.c - deleting an S3 archive and its sidecar manifest, minding Object Lock; see jobs.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +64,7 @@ check_lock(struct lcb_aws *aws, const char *bucket, const char *key, char *mode,
     }
     if (info.lock_mode[0] || strcmp(info.legal_hold, "ON") == 0)
         snprintf(mode, msize, "%s", info.lock_mode[0] ? info.lock_mode : "legal hold");
-    /* our clock, not the server's: if it runs ahead, S3 refuses the delete and that is a skip too */
+    /* our clock, not the server's: if ours runs ahead, S3 refuses the delete: a skip too */
     return locked(&info, lcb_now(), why, size);
 }
 

@@ -21,13 +21,15 @@ print_plan(const struct lcb_job_ctx *jc, const struct lcb_target *t)
             t->url_param ? "<url from the parameter>" : "<the target's url>",
             t->tenant ? " NGSILD-Tenant=" : "", t->tenant ? t->tenant : "",
             t->page_size > 0 ? t->page_size : 1000);
-    fprintf(jc->out, "s3 CreateMultipartUpload Bucket=%s Key=%s%s%s/broker/%s/<backup id>.tar.zst%s%s%s\n",
+    fprintf(jc->out,
+            "s3 CreateMultipartUpload Bucket=%s Key=%s%s%s/broker/%s/<backup id>.tar.zst%s%s%s\n",
             p->bucket, prefix, *prefix ? "/" : "", jc->env ? jc->env : "default", t->name,
             p->kms_key ? " ServerSideEncryption=aws:kms SSEKMSKeyId=" : "",
             p->kms_key ? p->kms_key : "", p->object_lock ? " ObjectLockMode=GOVERNANCE" : "");
     fprintf(jc->out, "s3 UploadPart (8 MiB parts, x-amz-checksum-sha256), "
             "CompleteMultipartUpload If-None-Match=*\n");
-    fprintf(jc->out, "s3 PutObject Bucket=%s Key=%s%s%s/broker/%s/<backup id>.tar.zst.manifest.json "
+    fprintf(jc->out,
+            "s3 PutObject Bucket=%s Key=%s%s%s/broker/%s/<backup id>.tar.zst.manifest.json "
             "If-None-Match=*\n", p->bucket, prefix, *prefix ? "/" : "",
             jc->env ? jc->env : "default", t->name);
 }

@@ -5,9 +5,10 @@
  * The planner is pure: lcb_expire_plan() takes a target's backups and decides, for each one, the
  * rules that keep it, the rails that protect it, or that it expires. Only completed backups take
  * part; running, pending, failed and already expired ones are never deleted by expiry. The rails
- * only ever keep more: the newest completed backup, the newest drill-verified one (verified_at set),
- * and any backup with a hold. Object Lock is the fourth rail: only S3 knows it, so the delete of an
- * archive under retention is skipped and reported (lcb_expire_target), never an error.
+ * only ever keep more: the newest completed backup, the newest drill-verified one (verified_at
+ * set), and any backup with a hold. Object Lock is the fourth rail: only S3 knows it, so the
+ * delete of an archive under retention is skipped and reported (lcb_expire_target), never an
+ * error.
  *
  * lcb_expire_target() applies a plan: deletes through the kind's function (lib/jobs/jobs.h), marks
  * the catalog (status expired, copies expired, events) and records the keep reasons of what stays.

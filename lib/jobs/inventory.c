@@ -247,7 +247,9 @@ lcb_inventory_sidecar(struct lcb_inv_item *it, const char *text, size_t len, str
     it->sha256 = dup_or_null(lcb_json_get_str(o, "sha256"));
     it->taken = json_time(lcb_json_get(o, "taken_at"));
     it->size = (long long)lcb_json_get_num(o, "size", 0);
-    m = lcb_json_get(root, "manifest") ? lcb_json_get(root, "manifest") : lcb_json_get(o, "manifest");
+    m = lcb_json_get(root, "manifest");
+    if (!m)
+        m = lcb_json_get(o, "manifest");
     it->items = (long long)lcb_json_get_num(o, "entities", -1);
     if (it->items < 0)
         it->items = (long long)lcb_json_get_num(m, "total", 0);

@@ -4,8 +4,8 @@
  * lcbackup:copy-of), the archives under s3://<bucket>/<prefix>/<env>/ with their sidecar
  * <key>.manifest.json, and the multipart uploads left open under <prefix>/.
  *
- * `catalog rebuild` turns an inventory into catalog rows (lcb_rebuild); `catalog drift` compares one
- * with the catalog (lcb_drift). The tags and the sidecar shape are the contract of jobs.h.
+ * `catalog rebuild` turns an inventory into catalog rows (lcb_rebuild); `catalog drift` compares
+ * one with the catalog (lcb_drift_compare). The tags and the sidecar shape are jobs.h's contract.
  *
  * Ownership: an inventory owns its items and their strings (_release).
  */

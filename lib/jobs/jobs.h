@@ -7,16 +7,16 @@
  * `expire` deletes through the same table, so `lcbackup delete ID` (snapshots) and expiry share
  * one function per kind.
  *
- * ---- A NOTE FOR THE ENGINEERS WHO ADD A BACKUP KIND ----------------------------------------------
+ * ---- A NOTE FOR THE ENGINEERS WHO ADD A BACKUP KIND --------------------------------------------
  * 1. Put the backup of ONE target in lib/ (e.g. lib/backup/<kind>.c), not in cmd/: `run` and the
  *    unit tests link only liblcb.a. Your `lcbackup backup <kind>` command calls it too.
- * 2. Give it this shape (declared below, defined in your file or in lib/jobs/kinds.c as an adapter):
+ * 2. Give it this shape (declared below; defined in your file, or in lib/jobs/ as an adapter):
  *        int lcb_job_backup_<kind>(const struct lcb_job_ctx *jc, const struct lcb_target *t,
  *                                  struct lcb_job_result *res, struct lcb_err *err);
- *    It records the backup in jc->cat itself (lcb_catalog_backup_add ... status completed or failed,
- *    kind, env = jc->env, target = t->name, policy = jc->policy_file), fills res->backup_id, and
- *    returns 0, or -1 with err (the catalog entry, if any, marked failed). With jc->dry_run it prints
- *    the exact API calls it would make to jc->out and changes nothing.
+ *    It records the backup in jc->cat itself (lcb_catalog_backup_add ... status completed or
+ *    failed, kind, env = jc->env, target = t->name, policy = jc->policy_file), fills
+ *    res->backup_id, and returns 0, or -1 with err (the catalog entry, if any, marked failed).
+ *    With jc->dry_run it prints the exact API calls it would make to jc->out, changing nothing.
  * 3. Deleting one backup of your kind (and its cross-region copies / sidecar):
  *        int lcb_job_delete_<kind>(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
  *                                  struct lcb_job_deleted *out, struct lcb_err *err);
@@ -28,8 +28,9 @@
  * Tags that `catalog rebuild` reads back from AWS: lcbackup:backup-id (required), lcbackup:env,
  * lcbackup:policy, lcbackup:created-by, and please lcbackup:target and lcbackup:kind as well.
  * S3 archives: a sidecar <key>.manifest.json whose JSON has at least "backup_id", "kind", "env",
- * "target" and "taken_at" (RFC 3339) at the top level, or inside an object called "backup".
- * ---------------------------------------------------------------------------------------------------
+ * "target" and "taken_at" (Unix seconds or RFC 3339) at the top level (or inside "backup"), and
+ * the archive's manifest as "manifest".
+ * -------------------------------------------------------------------------------------------------
  *
  * Due-ness (pure, tested in tests/unit/jobs_test.c): a target is due when its latest scheduled slot
  * at or before now is later than the start of its last successful backup. However many slots were
@@ -105,7 +106,7 @@ int lcb_job_delete_archive(const struct lcb_job_ctx *jc, const struct lcb_backup
 
 struct lcb_due {
     int due;           /* 1: take a backup now */
-    time_t slot;       /* the latest scheduled time at or before now; -1: the schedule never fires */
+    time_t slot;       /* the latest scheduled time at or before now; -1: it never fires */
     time_t last;       /* start of the last successful backup; 0: none */
     int missed;        /* scheduled slots since last, up to and including slot (capped at 1000) */
     time_t next;       /* the next scheduled time after now; -1: none */

@@ -91,8 +91,9 @@ lcb_expire_describe(const struct lcb_retention *r, struct lcb_buf *out)
     const struct {
         const char *name;
         int v;
-    } counts[] = { { "keep_last", r->keep_last }, { "hourly", r->hourly }, { "daily", r->daily },
-                   { "weekly", r->weekly },       { "monthly", r->monthly }, { "yearly", r->yearly } };
+    } counts[] = { { "keep_last", r->keep_last }, { "hourly", r->hourly },
+                   { "daily", r->daily },         { "weekly", r->weekly },
+                   { "monthly", r->monthly },     { "yearly", r->yearly } };
     char d[32];
     size_t i, start = out->len;
 

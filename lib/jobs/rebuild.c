@@ -329,10 +329,12 @@ catalog_side(struct lcb_drift *out, const struct lcb_backup_list *l, const struc
             continue;
         it = find(inv, b->id, 0, snapshot_kind(b->kind) ? b->region : NULL);
         if (!it)
-            drift_add(out, "missing", b->id, lcb_xasprintf("%s %s%s%s is gone (the catalog says %s)",
-                      b->kind, b->location ? b->location : "-",
-                      snapshot_kind(b->kind) && b->region ? " in " : "",
-                      snapshot_kind(b->kind) && b->region ? b->region : "", b->status));
+            drift_add(out, "missing", b->id,
+                      lcb_xasprintf("%s %s%s%s is gone (the catalog says %s)", b->kind,
+                                    b->location ? b->location : "-",
+                                    snapshot_kind(b->kind) && b->region ? " in " : "",
+                                    snapshot_kind(b->kind) && b->region ? b->region : "",
+                                    b->status));
         else if (b->location && it->location && strcmp(b->location, it->location) != 0)
             drift_add(out, "missing", b->id, lcb_xasprintf("the catalog says %s, AWS has %s",
                                                            b->location, it->location));
