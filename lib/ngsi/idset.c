@@ -62,6 +62,13 @@ grow(struct lcb_idset *s)
     s->cap = cap;
 }
 
+void
+lcb_idset_reserve(struct lcb_idset *s, size_t n)
+{
+    while ((n + 1) * 4 >= s->cap * 3)
+        grow(s);
+}
+
 /* digest += sha (as a 256-bit big-endian number, modulo 2^256) */
 static void
 digest_add(unsigned char digest[32], const unsigned char sha[32])

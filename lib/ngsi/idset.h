@@ -21,6 +21,9 @@ struct lcb_idset {
 
 void lcb_idset_init(struct lcb_idset *s);
 void lcb_idset_release(struct lcb_idset *s);
+/* Make room for n ids at once (no rehash, and no old and new table side by side, while they come
+ * in): for a set whose size is known beforehand. */
+void lcb_idset_reserve(struct lcb_idset *s, size_t n);
 /* Add id; returns 1 when it is new, 0 when it was already there. */
 int lcb_idset_add(struct lcb_idset *s, const char *id);
 int lcb_idset_has(const struct lcb_idset *s, const char *id);
