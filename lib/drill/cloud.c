@@ -105,7 +105,9 @@ deletable(const char *status)
     return 0;
 }
 
-/* One step of removing an instance: 1 gone, 0 not yet (state in status), -1 error. */
+/* Steps of removing a resource: 1 gone; 0 on its way (deleting, or just asked to); BUSY: in a
+ * state it cannot be deleted from yet (creating); -1 error. The state goes into status. */
+#define BUSY 2
 static int
 rds_remove_step(struct lcb_rds *c, const char *id, struct lcb_buf *status, struct lcb_err *err)
 {
@@ -118,20 +120,23 @@ rds_remove_step(struct lcb_rds *c, const char *id, struct lcb_buf *status, struc
     lcb_buf_adds(status, in.status ? in.status : "?");
     if (deletable(in.status)) {
         if (lcb_rds_instance_delete(c, id, err) < 0)
-            rc = err->code == LCB_ENOTFOUND ? 1 : busy(err) ? 0 : -1;
+            rc = err->code == LCB_ENOTFOUND ? 1 : busy(err) ? BUSY : -1;
         else
             lcb_log(LCB_INFO, "drill.rds.delete", "deleting DB instance %s", id);
+    } else if (!in.status || strcmp(in.status, "deleting") != 0) {
+        rc = BUSY;
     }
     lcb_rds_instance_release(&in);
     return rc;
 }
 
-/* Poll step() until it says gone, the deadline passes, or a signal arrives. */
+/* Poll step() until it says gone, the deadline passes, or a signal arrives. Unless patient, a
+ * resource that cannot be deleted yet is given up at once (the sweep must not hold a drill up). */
 typedef int (*remove_step_fn)(void *c, const char *id, struct lcb_buf *status, struct lcb_err *e);
 
 static int
 remove_loop(remove_step_fn step, void *c, const char *what, const char *id, int64_t timeout,
-            struct lcb_err *err)
+            int patient, struct lcb_err *err)
 {
     struct lcb_waiter w;
     struct lcb_buf status = LCB_BUF_INIT;
@@ -142,7 +147,13 @@ remove_loop(remove_step_fn step, void *c, const char *what, const char *id, int6
     lcb_waiter_init(&w, lcb_mono_ms(), timeout > 0 ? timeout : 3600);
     w.max_ms = REMOVE_POLL_MAX_MS;
     for (;;) {
-        if ((rc = step(c, id, &status, err)) != 0)
+        rc = step(c, id, &status, err);
+        if (rc == BUSY && !patient) {
+            rc = lcb_err_set(err, LCB_EREFUSED, "%s %s is still %s: it cannot be deleted yet (a "
+                             "later drill sweeps it)", what, id, lcb_buf_str(&status));
+            break;
+        }
+        if (rc != 0 && rc != BUSY)
             break;
         if ((d = lcb_waiter_delay(&w, lcb_mono_ms())) < 0) {
             rc = lcb_err_set(err, LCB_ETEMP, "%s %s still %s after %s", what, id,
@@ -167,7 +178,7 @@ lcb_drill_rds_remove(struct lcb_rds *c, const char *id, int64_t timeout, struct 
 {
     if (c->dry_run)
         return lcb_rds_instance_delete(c, id, err);
-    return remove_loop(rds_step, c, "DB instance", id, timeout, err);
+    return remove_loop(rds_step, c, "DB instance", id, timeout, 1, err);
 }
 
 /* ---- EC2 ---- */
@@ -183,9 +194,11 @@ ec2_step(void *cv, const char *id, struct lcb_buf *status, struct lcb_err *err)
         return err->code == LCB_ENOTFOUND ? 1 : -1;
     lcb_buf_reset(status);
     lcb_buf_adds(status, v.state ? v.state : "?");
-    if (v.state && strcmp(v.state, "creating") != 0 && strcmp(v.state, "deleting") != 0) {
+    if (!v.state || strcmp(v.state, "creating") == 0) {
+        rc = BUSY;
+    } else if (strcmp(v.state, "deleting") != 0) {
         if (lcb_ec2_volume_delete(c, id, err) < 0)
-            rc = err->code == LCB_ENOTFOUND ? 1 : busy(err) ? 0 : -1;
+            rc = err->code == LCB_ENOTFOUND ? 1 : busy(err) ? BUSY : -1;
         else
             lcb_log(LCB_INFO, "drill.ebs.delete", "deleting volume %s", id);
     }
@@ -199,7 +212,7 @@ lcb_drill_ec2_volume_remove(struct lcb_ec2 *c, const char *id, int64_t timeout,
 {
     if (c->dry_run)
         return lcb_ec2_volume_delete(c, id, err);
-    return remove_loop(ec2_step, c, "volume", id, timeout, err);
+    return remove_loop(ec2_step, c, "volume", id, timeout, 1, err);
 }
 
 /* ---- the sweep ---- */
@@ -262,13 +275,17 @@ sweep_one(struct lcb_drill_run *run, const struct remover *r, const char *id, co
 static int
 rm_instance(void *c, const char *id, int64_t timeout, struct lcb_err *err)
 {
-    return lcb_drill_rds_remove(c, id, timeout, err);
+    if (((struct lcb_rds *)c)->dry_run)
+        return lcb_rds_instance_delete(c, id, err);
+    return remove_loop(rds_step, c, "DB instance", id, timeout, 0, err);
 }
 
 static int
 rm_volume(void *c, const char *id, int64_t timeout, struct lcb_err *err)
 {
-    return lcb_drill_ec2_volume_remove(c, id, timeout, err);
+    if (((struct lcb_ec2 *)c)->dry_run)
+        return lcb_ec2_volume_delete(c, id, err);
+    return remove_loop(ec2_step, c, "volume", id, timeout, 0, err);
 }
 
 static int

@@ -41,9 +41,11 @@ int lcb_drill_ec2_volume_remove(struct lcb_ec2 *c, const char *id, int64_t timeo
 
 /* The sweep: every DB instance named lcb-drill-* and every volume tagged lcbackup:drill-id in
  * the clients' regions whose expiry tag has passed, or whose drill this catalog knows to be over
- * (lcb_drill_sweep_due), is removed and recorded in run (swept). cat may be NULL. Resources not
- * yet due are left alone (logged at debug). Returns the number that could not be removed, or -1
- * when listing failed. */
+ * (lcb_drill_sweep_due), is removed (waited for until gone) and recorded in run (swept). One that
+ * cannot be deleted yet (still being created) is recorded as not removed and left to a later
+ * sweep: a sweep never holds a drill up waiting for it. cat may be NULL. Resources not yet due are
+ * left alone (logged at debug). Returns the number that could not be removed, or -1 when listing
+ * failed. */
 int lcb_drill_sweep(struct lcb_drill_run *run, struct lcb_rds *rds, struct lcb_ec2 *ec2,
                     struct lcb_catalog *cat, time_t now, int64_t timeout, struct lcb_err *err);
 
