@@ -148,9 +148,35 @@ expire_one(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_expire
     return mark_expired(jc, b, err);
 }
 
-static void
-fill_items(const struct lcb_backup_list *l, struct lcb_expire_item *items)
+/* When a drill last restored this backup and passed (its report's components), or 0. A drill that
+ * did not set verified_at still counts for the newest-verified rail. */
+static int
+drill_verified(struct lcb_catalog *cat, const char *id, time_t *out, struct lcb_err *err)
 {
+    struct lcb_stmt *st;
+    int rc;
+
+    *out = 0;
+    if (lcb_db_prepare(&st, lcb_catalog_db(cat),
+                       "SELECT MAX(d.ended_at) FROM drills d, json_each(CASE WHEN "
+                       "json_valid(d.report) THEN d.report ELSE '{}' END, '$.components') c "
+                       "WHERE json_extract(c.value, '$.status') = 'passed' AND "
+                       "json_extract(c.value, '$.backup_id') = ?1",
+                       err) < 0)
+        return -1;
+    lcb_stmt_text(st, 1, id);
+    rc = lcb_stmt_step(st, err);
+    if (rc == 1 && !lcb_col_isnull(st, 0))
+        *out = (time_t)lcb_col_int(st, 0);
+    lcb_stmt_free(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int
+fill_items(struct lcb_catalog *cat, const struct lcb_backup_list *l,
+           struct lcb_expire_item *items, struct lcb_err *err)
+{
+    time_t drilled;
     size_t i;
 
     for (i = 0; i < l->n; i++) {
@@ -160,7 +186,14 @@ fill_items(const struct lcb_backup_list *l, struct lcb_expire_item *items)
         items[i].completed = strcmp(b->status, "completed") == 0;
         items[i].verified_at = b->verified_at;
         items[i].hold = b->hold != NULL && b->hold[0] != '\0';
+        if (!items[i].completed)
+            continue;
+        if (drill_verified(cat, b->id, &drilled, err) < 0)
+            return -1;
+        if (drilled > items[i].verified_at)
+            items[i].verified_at = drilled;
     }
+    return 0;
 }
 
 int
@@ -181,9 +214,11 @@ lcb_expire_target(const struct lcb_job_ctx *jc, const struct lcb_target *t, int 
     if (lcb_catalog_backup_list(jc->cat, &f, &l, err) < 0)
         return lcb_wrap(err, "expire %s %s", f.kind, t->name);
     items = lcb_xcalloc(l.n ? l.n : 1, sizeof(*items));
-    fill_items(&l, items);
-    lcb_expire_plan(&t->retention, jc->policy ? jc->policy->timezone : NULL, lcb_now(), items,
-                    l.n);
+    if (fill_items(jc->cat, &l, items, err) < 0)
+        rc = -1;
+    else
+        lcb_expire_plan(&t->retention, jc->policy ? jc->policy->timezone : NULL, lcb_now(),
+                        items, l.n);
     for (i = 0; i < l.n && rc == 0; i++) {
         if (!items[i].completed)
             continue;

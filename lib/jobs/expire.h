@@ -6,7 +6,7 @@
  * rules that keep it, the rails that protect it, or that it expires. Only completed backups take
  * part; running, pending, failed and already expired ones are never deleted by expiry. The rails
  * only ever keep more: the newest completed backup, the newest drill-verified one (verified_at
- * set), and any backup with a hold. Object Lock is the fourth rail: only S3 knows it, so the
+ * set, or a passed component of a drill's report names it), and any backup with a hold. Object Lock is the fourth rail: only S3 knows it, so the
  * delete of an archive under retention is skipped and reported (lcb_expire_target), never an
  * error.
  *

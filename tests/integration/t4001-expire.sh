@@ -78,18 +78,28 @@ assert_eq "$(sql "SELECT status FROM backups WHERE target='broker-down'")" "fail
 LCBACKUP_NOW=$NOW expect_code 0 "expire again: nothing more to do" lcb $P expire
 assert_grep "^expire: 4 kept, 0 expired" "$OUT" "a second expire expires nothing"
 
-# ---- a delete that fails is listed, exits 2, and succeeds next time
+# ---- a drill that passed on B4 makes it the newest verified backup (its report, no verified_at):
+# B4 stays although keep_last 2 now keeps B6 and B5, and B1 loses its rail
 LCBACKUP_NOW=$(at $((6 * 86400))) lcb $P backup broker --target broker >/dev/null 2>&1
+sql "INSERT INTO drills(id, components, started_at, ended_at, status, report) VALUES ('drill-1', 'broker',
+     $((B + 6 * 86400)), $((B + 6 * 86400 + 600)), 'passed',
+     '{\"status\":\"passed\",\"components\":[{\"component\":\"broker\",\"status\":\"passed\",\"backup_id\":\"$B4\"}]}')"
+LCBACKUP_NOW=$(at $((6 * 86400 + 30))) expect_code 0 "expire --explain after the drill" lcb $P expire --explain --target broker
+assert_grep "^  $B4 .* keep +newest-verified$" "$OUT" "the drilled backup is the newest verified now"
+assert_grep "^  $B1 .* expire " "$OUT" "the backup verified before it loses the rail"
+
+# ---- a delete that fails is listed, exits 2, and succeeds next time
 sim_ctl POST /faults '{"service":"s3","operation":"DeleteObject","code":"InternalError","status":500,"times":50}' >/dev/null
 LCBACKUP_NOW=$(at $((6 * 86400 + 60))) expect_code 2 "a failing delete exits 2" lcb $P expire
-assert_grep "1 backup could not be deleted \($B4\)" "$ERR" "the failed backup is named"
-assert_grep "^  $B4 .* failed .*InternalError" "$OUT" "the report says why"
-assert_eq "$(sql "SELECT status FROM backups WHERE id='$B4'")" "completed" "it stays completed"
-assert_eq "$(sql "SELECT count(*) FROM events WHERE event='backup.expire.failed' AND backup_id='$B4'")" "1" "an event records the failure"
+assert_grep "1 backup could not be deleted \($B1\)" "$ERR" "the failed backup is named"
+assert_grep "^  $B1 .* failed .*InternalError" "$OUT" "the report says why"
+assert_eq "$(sql "SELECT status FROM backups WHERE id='$B1'")" "completed" "it stays completed"
+assert_eq "$(sql "SELECT count(*) FROM events WHERE event='backup.expire.failed' AND backup_id='$B1'")" "1" "an event records the failure"
 assert_eq "$(sql "SELECT status FROM runs WHERE command='expire' ORDER BY started_at DESC, rowid DESC LIMIT 1")" "partial" "the run is recorded as partial"
 sim_ctl DELETE /faults >/dev/null
 LCBACKUP_NOW=$(at $((6 * 86400 + 120))) expect_code 0 "the next expire deletes it" lcb $P expire
-assert_eq "$(sql "SELECT status FROM backups WHERE id='$B4'")" "expired" "now expired"
+assert_eq "$(sql "SELECT status FROM backups WHERE id='$B1'")" "expired" "now expired"
+assert_eq "$(sql "SELECT status FROM backups WHERE id='$B4'")" "completed" "the drilled backup stays"
 
 # ---- Object Lock in legocity-backups-prod: skipped and reported, deleted once the lock has passed
 cat >"$T/prod.json" <<'EOF'
