@@ -1,21 +1,38 @@
 #!/bin/sh
-# Run every tests/integration/tNNNN-*.sh (or those given), in order, and sum their results.
+# Run every tests/integration/tNNNN-*.sh (or those given) and sum their results. Scripts are
+# independent (each has its own temporary directory, catalog and simulator on free ports), and they
+# mostly wait on the simulator and PostgreSQL, so LCB_TEST_JOBS of them (default 3) run at once.
+# Results are printed in script order; a failing script's whole output is shown.
 set -u
 cd "$(dirname "$0")"
+jobs_max=${LCB_TEST_JOBS:-3}
 total_p=0; total_f=0; failed_scripts=""
 scripts=${*:-$(ls t[0-9]*.sh)}
+outdir=$(mktemp -d "${TMPDIR:-/tmp}/lcb-it.XXXXXX")
+trap 'rm -rf "$outdir"' EXIT
+
+running() { jobs -p | wc -l; }
+
 for s in $scripts; do
-    out=$(sh "$s" 2>&1); rc=$?
-    line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    while [ "$(running)" -ge "$jobs_max" ]; do sleep 0.2; done
+    ( start=$(date +%s); sh "$s" > "$outdir/$s.out" 2>&1; echo $? > "$outdir/$s.rc"
+      echo $(( $(date +%s) - start )) > "$outdir/$s.secs" ) &
+done
+wait
+
+for s in $scripts; do
+    rc=$(cat "$outdir/$s.rc" 2>/dev/null || echo 1)
+    out="$outdir/$s.out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
     p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
     f=$(printf '%s' "$line" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p')
     if [ -z "$p" ]; then p=0; f=1; fi
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     if [ "$f" -ne 0 ]; then
-        printf '%s\n' "$out"
+        cat "$out"
         failed_scripts="$failed_scripts $s"
     fi
-    echo "integration: $s: $p passed, $f failed"
+    echo "integration: $s: $p passed, $f failed ($(cat "$outdir/$s.secs" 2>/dev/null || echo '?')s)"
     total_p=$((total_p + p)); total_f=$((total_f + f))
 done
 [ -n "$failed_scripts" ] && echo "integration: failed:$failed_scripts"
