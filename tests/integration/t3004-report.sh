@@ -54,7 +54,7 @@ assert_eq "$(jq_py 'd["report"], len(d["status"]), len(d["trend"])' "$T/status.j
 assert_eq "$(jq_py '[r["target"] for r in d["status"] if r["rpo_ok"]]' "$T/status.json")" "['broker', 'config']" "JSON: rpo_ok per target"
 expect_code 0 "--json means --format json" lcb --json report
 assert_eq "$(jq_py 'd["report"]' "$OUT")" status "--json gives the JSON report"
-expect_code 0 "--since 1s: no drill in the period" lcb report --format json --since 1s
+expect_code 0 "--since 1h, a day later: no drill in the period" env LCBACKUP_NOW="$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" "$LCBACKUP" report --format json --since 1h
 assert_eq "$(jq_py 'len(d["trend"])' "$OUT")" 0 "--since limits the trend"
 expect_code 0 "a status report without a policy" env -u LCBACKUP_POLICY "$LCBACKUP" report
 assert_grep "^  broker +broker +broker-" "$OUT" "targets come from the catalog without a policy"
