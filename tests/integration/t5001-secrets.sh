@@ -4,7 +4,8 @@
 # values encrypted in the archive like SecureStrings; `diff config` masks values unless
 # --show-secrets; `restore secrets` creates missing secrets, puts new versions, cancels a
 # scheduled deletion, keeps tags and KMS key, --dry-run and --name; no plaintext value in the
-# archive, the sidecar, the catalog, stdout or the logs; fingerprints through a db_secret.
+# archive, the sidecar, the catalog, stdout or the logs; fingerprints and drills through a
+# db_secret.
 . "$(dirname "$0")/lib.sh"
 
 sim_up
@@ -164,6 +165,10 @@ keep
 assert_grep "info +backup rds: fingerprint of postgres://payload_admin@127.0.0.1:[0-9]+/payload: [0-9]+ tables" "$ERR" "fingerprint through the secret"
 assert_eq "$(sql "SELECT json_extract(manifest, '\$.db_secret') || ' ' || (json_extract(manifest, '\$.fingerprint.tables') IS NOT NULL) FROM backups WHERE kind='rds'")" \
     "legocity/dev/payload/db-credentials 1" "the manifest names the secret, not its value"
+expect_code 0 "a drill logs in with the secret's credentials" lcb $P drill --component rds
+keep
+assert_grep "^    ok    connectivity +postgres://payload_admin@127.0.0.1:[0-9]+/payload: PostgreSQL [0-9.]+, credentials from legocity/dev/payload/db-credentials$" "$OUT" "the drill's connectivity check used the secret"
+assert_grep "^    ok    row counts " "$OUT" "and compared the restored data with the fingerprint"
 
 # ---- no plaintext anywhere
 sqlite3 "$LCBACKUP_CATALOG" .dump >"$T/catalog.sql"
