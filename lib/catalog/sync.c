@@ -233,7 +233,6 @@ put_once(struct lcb_catalog *cat, struct lcb_aws *aws, const struct lcb_sync_rem
     struct lcb_s3_body body;
     struct lcb_s3_put_opts opts;
     struct lcb_s3_put_result put;
-    char quoted[96];
     int rc;
 
     if (snapshot(cat, &data, err) < 0)
@@ -247,12 +246,10 @@ put_once(struct lcb_catalog *cat, struct lcb_aws *aws, const struct lcb_sync_rem
         opts.sse = "aws:kms";
         opts.sse_kms_key_id = r->kms_key;
     }
-    if (etag[0]) {
-        snprintf(quoted, sizeof(quoted), "%s", etag);
-        opts.if_match = quoted;
-    } else {
+    if (etag[0])
+        opts.if_match = etag; /* as S3 sent it, quotes included */
+    else
         opts.if_none_match = "*";
-    }
     res->attempts++;
     rc = lcb_s3_put(&put, aws, r->bucket, r->key, &body, &opts, err);
     if (rc == 0) {

@@ -238,6 +238,18 @@ test_plan_min_age(void)
     CHECK_STR(lcb_expire_why(&it[4], why, sizeof(why)), "last,min-age,newest-completed");
 }
 
+static void
+test_describe(void)
+{
+    struct lcb_retention r = RET(3, 0, 7, 4, 0, -1, 36 * 3600, 6 * 3600);
+    struct lcb_buf b = LCB_BUF_INIT;
+
+    lcb_expire_describe(&r, &b);
+    CHECK_STR(lcb_buf_str(&b),
+              "keep_last 3, daily 7, weekly 4, yearly unlimited, keep_within 1d 12h, min_age 6h 00m");
+    lcb_buf_release(&b);
+}
+
 /* The rails only ever keep more than the rules: on random histories, whatever the rules keep
  * is kept, and whatever expires is completed, unheld, and neither the newest nor the newest
  * verified. */
@@ -366,6 +378,7 @@ main(void)
     RUN(test_plan_rails);
     RUN(test_plan_min_age);
     RUN(test_plan_rails_only_add);
+    RUN(test_describe);
     RUN(test_simulate_worked_example);
     RUN(test_simulate_steady_state);
     return harness_done();
