@@ -150,7 +150,15 @@ drill_sections(struct lcb_buf *out, const struct lcb_drill_run *r)
     }
     lcb_buf_adds(out, "</table></section>\n<section><h2>Phase timeline</h2>\n");
     lcb_svg_timeline(out, r);
-    lcb_buf_adds(out, "</section>\n<section><h2>Components</h2>\n");
+    lcb_buf_adds(out, "</section>\n");
+}
+
+static void
+components_section(struct lcb_buf *out, const struct lcb_drill_run *r)
+{
+    size_t i;
+
+    lcb_buf_adds(out, "<section><h2>Components</h2>\n");
     for (i = 0; i < r->ncomps; i++)
         comp_section(out, &r->comps[i]);
     lcb_buf_adds(out, "</section>\n");
@@ -212,6 +220,8 @@ rep_render_html(struct lcb_buf *out, const struct lcb_report_in *in)
     lcb_buf_adds(out, "<section><h2>RTO and RPO over time</h2>\n");
     lcb_svg_trend(out, in->history);
     lcb_buf_adds(out, "</section>\n");
+    if (in->drill)
+        components_section(out, in->drill);
     if (in->status)
         status_section(out, in->status);
     lcb_buf_adds(out, "</main>\n<footer>RTO: from the restore request to the restored copy "
