@@ -141,7 +141,7 @@ lcb_ecs_describe_task_definition(struct lcb_json **out, struct lcb_aws *aws, con
     if (lcb_jsonrpc_call(&ans, aws, &lcb_jsonrpc_ecs, "DescribeTaskDefinition", in, NULL, err) <
         0) {
         /* ECS answers ClientException "Unable to describe task definition." for a missing one */
-        if (err->code == LCB_EREFUSED && strcmp(err->aws_code, "ClientException") == 0)
+        if (strcmp(err->aws_code, "ClientException") == 0)
             err->code = LCB_ENOTFOUND;
         lcb_wrap(err, "describe task definition %s", ref);
         goto out;
