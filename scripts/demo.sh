@@ -42,4 +42,15 @@ if has presign; then
     printf 'curl says: '; curl -s "$url"
 fi
 
+if has drill; then
+    kinds=$("$LCB" list --json | "$PY" -c 'import json,sys; print(",".join(sorted({b["kind"] for b in json.load(sys.stdin) if b["status"] == "completed"})))')
+    if [ -n "$kinds" ]; then
+        step "Drill: restore the latest backups ($kinds) into throwaway resources, check them, measure RTO/RPO, tear down"
+        show "$LCB" drill --component "$kinds" || echo "(the drill did not pass: its report says why)"
+        step "The drill report: one HTML file with its charts for an auditor, also kept in S3 beside the backups"
+        show "$LCB" report --last --format html --output "$DEMO/drill-report.html" --upload
+        echo "drill report: $DEMO/drill-report.html (open it in a browser)"
+    fi
+fi
+
 step "Done. The catalog is $LCBACKUP_CATALOG"
