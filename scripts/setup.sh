@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev libzstd-dev
 libarchive-dev libsqlite3-dev libxml2-dev libpq-dev zstd sqlite3 postgresql postgresql-contrib
-python3 python3-botocore python3-awscrt awscli curl ca-certificates tar time"
+python3 python3-botocore python3-awscrt awscli curl ca-certificates tar time chromium"
 
 missing=""
 for p in $PKGS; do
