@@ -10,6 +10,7 @@
 
 #include "../../lib/core/clock.h"
 #include "../../lib/jobs/expire.h"
+#include "../../lib/jobs/inventory.h"
 #include "../../lib/jobs/jobs.h"
 #include "harness.h"
 
@@ -364,6 +365,61 @@ test_simulate_steady_state(void)
     CHECK_INT(l.last_day, T("2026-12-09T23:00:00Z")); /* local midnight in Berlin (CET) */
 }
 
+/* ---- sidecars (what `catalog rebuild` reads) ---- */
+
+/* Free one item's strings the way an inventory does. */
+static void
+drop(struct lcb_inv_item *it)
+{
+    struct lcb_inventory inv;
+
+    lcb_inventory_init(&inv);
+    inv.items = malloc(sizeof(*it));
+    memcpy(inv.items, it, sizeof(*it));
+    inv.n = inv.cap = 1;
+    lcb_inventory_release(&inv);
+    memset(it, 0, sizeof(*it));
+}
+
+static void
+test_sidecar(void)
+{
+    static const char broker[] =
+        "{\"backup_id\":\"broker-20261128T120000-db955d\",\"kind\":\"broker\",\"env\":\"dev\","
+        "\"target\":\"broker\",\"archive\":\"lcbackup/dev/broker/broker/x.tar.zst\","
+        "\"sha256\":\"abc\",\"size\":19621,\"entities\":300,\"taken_at\":1795867200,"
+        "\"manifest\":{\"format\":1,\"source\":\"http://127.0.0.1:1026/ngsi-ld/v1\",\"total\":300}}";
+    static const char config[] =
+        "{\"backup\":{\"backup_id\":\"config-1\",\"kind\":\"config\",\"env\":\"prod\","
+        "\"target\":\"config\",\"taken_at\":\"2026-11-28T12:00:00Z\",\"size\":6625},"
+        "\"manifest\":{\"total\":26}}";
+    struct lcb_inv_item it;
+    struct lcb_err err;
+    const char *no_kind = "{\"backup_id\":\"x\"}";
+
+    memset(&it, 0, sizeof(it));
+    CHECK_INT(lcb_inventory_sidecar(&it, broker, strlen(broker), &err), 0);
+    CHECK_STR(it.backup_id, "broker-20261128T120000-db955d");
+    CHECK_INT(it.kind, LCB_KIND_BROKER);
+    CHECK_STR(it.env, "dev");
+    CHECK_INT(it.taken, T("2026-11-28T12:00:00Z"));
+    CHECK_INT(it.size, 19621);
+    CHECK_INT(it.items, 300);
+    CHECK(it.manifest && strstr(it.manifest, "\"source\":\"http://127.0.0.1:1026/ngsi-ld/v1\""));
+    drop(&it);
+    CHECK_INT(lcb_inventory_sidecar(&it, config, strlen(config), &err), 0);
+    CHECK_STR(it.backup_id, "config-1");
+    CHECK_INT(it.kind, LCB_KIND_CONFIG);
+    CHECK_STR(it.env, "prod");
+    CHECK_INT(it.taken, T("2026-11-28T12:00:00Z"));
+    CHECK_INT(it.items, 26); /* no "entities": the manifest's total */
+    drop(&it);
+    CHECK_INT(lcb_inventory_sidecar(&it, no_kind, strlen(no_kind), &err), -1);
+    CHECK_INT(err.code, LCB_ECORRUPT);
+    CHECK_INT(lcb_inventory_sidecar(&it, "not json", 8, &err), -1);
+    CHECK_INT(err.code, LCB_ECORRUPT);
+}
+
 int
 main(void)
 {
@@ -379,6 +435,7 @@ main(void)
     RUN(test_plan_min_age);
     RUN(test_plan_rails_only_add);
     RUN(test_describe);
+    RUN(test_sidecar);
     RUN(test_simulate_worked_example);
     RUN(test_simulate_steady_state);
     return harness_done();
