@@ -116,8 +116,7 @@ static int
 check_selection(struct lcb_ctx *ctx, const struct selection *s)
 {
     size_t i;
-    int kinds = (s->volumes.n > 0) + (s->tags.n > 0) + (s->instance != NULL) +
-                (s->target != NULL);
+    int kinds = (s->volumes.n > 0) + (s->tags.n > 0) + (s->instance != NULL) + (s->target != NULL);
 
     if (kinds > 1)
         return lcb_err_set(&ctx->err, LCB_EUSAGE,
@@ -128,11 +127,15 @@ check_selection(struct lcb_ctx *ctx, const struct selection *s)
                                s->tags.items[i]);
     for (i = 0; i < s->volumes.n; i++)
         if (!lcb_ec2_id_valid(s->volumes.items[i], "vol"))
-            return lcb_err_set(&ctx->err, LCB_EUSAGE, "--volume: '%s' is not a volume id "
-                               "(vol-0123456789abcdef0)", s->volumes.items[i]);
+            return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                               "--volume: '%s' is not a volume id "
+                               "(vol-0123456789abcdef0)",
+                               s->volumes.items[i]);
     if (s->instance && !lcb_ec2_id_valid(s->instance, "i"))
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "--instance: '%s' is not an instance id "
-                           "(i-0123456789abcdef0)", s->instance);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "--instance: '%s' is not an instance id "
+                           "(i-0123456789abcdef0)",
+                           s->instance);
     return 0;
 }
 
@@ -160,9 +163,10 @@ pick_targets(struct lcb_ctx *ctx, struct selection *s, const struct lcb_target *
     if (*n > max)
         *n = max;
     if (*n == 0)
-        return lcb_err_set(&ctx->err, LCB_ECONFIG, "%s has no ebs targets: give --volume, --tag "
-                           "or --instance", ctx->policy_path ? ctx->policy_path
-                                                              : "no policy is given and it");
+        return lcb_err_set(&ctx->err, LCB_ECONFIG,
+                           "%s has no ebs targets: give --volume, --tag "
+                           "or --instance",
+                           ctx->policy_path ? ctx->policy_path : "no policy is given and it");
     return 0;
 }
 
@@ -206,17 +210,17 @@ cmd_backup_ebs(struct lcb_ctx *ctx, int argc, char **argv)
     int count = 0, dry = 0;
     char line[1024];
     const struct lcb_opt opts[] = {
-        { "volume", 0, LCB_OPT_LIST, &s.volumes },
-        { "tag", 0, LCB_OPT_LIST, &s.tags },
-        { "instance", 0, LCB_OPT_STR, &s.instance },
-        { "target", 0, LCB_OPT_STR, &s.target },
-        { "copy-to", 0, LCB_OPT_STR, &o.copy_to },
-        { "no-copy", 0, LCB_OPT_FLAG, &o.no_copy },
-        { "copy-kms-key", 0, LCB_OPT_STR, &o.copy_kms_key },
-        { "no-wait", 0, LCB_OPT_FLAG, &o.no_wait },
-        { "timeout", 0, LCB_OPT_DURATION, &o.timeout },
-        { "dry-run", 'n', LCB_OPT_FLAG, &dry },
-        { NULL, 0, 0, NULL },
+        {"volume", 0, LCB_OPT_LIST, &s.volumes},
+        {"tag", 0, LCB_OPT_LIST, &s.tags},
+        {"instance", 0, LCB_OPT_STR, &s.instance},
+        {"target", 0, LCB_OPT_STR, &s.target},
+        {"copy-to", 0, LCB_OPT_STR, &o.copy_to},
+        {"no-copy", 0, LCB_OPT_FLAG, &o.no_copy},
+        {"copy-kms-key", 0, LCB_OPT_STR, &o.copy_kms_key},
+        {"no-wait", 0, LCB_OPT_FLAG, &o.no_wait},
+        {"timeout", 0, LCB_OPT_DURATION, &o.timeout},
+        {"dry-run", 'n', LCB_OPT_FLAG, &dry},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&s, 0, sizeof(s));

@@ -113,17 +113,17 @@ cmd_backup_rds(struct lcb_ctx *ctx, int argc, char **argv)
     int count = 0, dry = 0;
     char line[1024];
     const struct lcb_opt opts[] = {
-        { "instance", 0, LCB_OPT_LIST, &ids },
-        { "copy-to", 0, LCB_OPT_STR, &o.copy_to },
-        { "no-copy", 0, LCB_OPT_FLAG, &o.no_copy },
-        { "copy-kms-key", 0, LCB_OPT_STR, &o.copy_kms_key },
-        { "no-wait", 0, LCB_OPT_FLAG, &o.no_wait },
-        { "timeout", 0, LCB_OPT_DURATION, &o.timeout },
-        { "dry-run", 'n', LCB_OPT_FLAG, &dry },
-        { "no-fingerprint", 0, LCB_OPT_FLAG, &o.no_fingerprint },
-        { "db-url-param", 0, LCB_OPT_STR, &o.db_url_param },
-        { "exact-count-limit", 0, LCB_OPT_INT, &o.exact_count_limit },
-        { NULL, 0, 0, NULL },
+        {"instance", 0, LCB_OPT_LIST, &ids},
+        {"copy-to", 0, LCB_OPT_STR, &o.copy_to},
+        {"no-copy", 0, LCB_OPT_FLAG, &o.no_copy},
+        {"copy-kms-key", 0, LCB_OPT_STR, &o.copy_kms_key},
+        {"no-wait", 0, LCB_OPT_FLAG, &o.no_wait},
+        {"timeout", 0, LCB_OPT_DURATION, &o.timeout},
+        {"dry-run", 'n', LCB_OPT_FLAG, &dry},
+        {"no-fingerprint", 0, LCB_OPT_FLAG, &o.no_fingerprint},
+        {"db-url-param", 0, LCB_OPT_STR, &o.db_url_param},
+        {"exact-count-limit", 0, LCB_OPT_INT, &o.exact_count_limit},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&o, 0, sizeof(o));

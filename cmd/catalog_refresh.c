@@ -13,9 +13,11 @@
 const char cmd_catalog_refresh_usage[] =
     "usage: lcbackup catalog refresh [--wait DUR] [ID ...]\n"
     "\n"
-    "Complete rds and ebs backups recorded as pending (--no-wait, or a wait that timed out), still\n"
+    "Complete rds and ebs backups recorded as pending (--no-wait, or a wait that timed out), "
+    "still\n"
     "running after their run ended, or abandoned by a run that died after the snapshot started:\n"
-    "ask AWS, mark each completed (with its snapshot time, size and manifest) or failed, start the\n"
+    "ask AWS, mark each completed (with its snapshot time, size and manifest) or failed, start "
+    "the\n"
     "DR copy it still owes, and settle pending copies. Default: every such backup.\n"
     "\n"
     "  --wait DUR   wait up to DUR for each one to finish (default: look once)\n";
@@ -53,8 +55,8 @@ cmd_catalog_refresh(struct lcb_ctx *ctx, int argc, char **argv)
     int changed;
     char before[16], line[1024];
     const struct lcb_opt opts[] = {
-        { "wait", 0, LCB_OPT_DURATION, &wait },
-        { NULL, 0, 0, NULL },
+        {"wait", 0, LCB_OPT_DURATION, &wait},
+        {NULL, 0, 0, NULL},
     };
 
     if (lcb_cmd_begin(ctx, opts, argc, argv, &ids) < 0)

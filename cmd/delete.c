@@ -24,7 +24,8 @@ check_deletable(struct lcb_ctx *ctx, const struct lcb_backup *b)
     char why[256];
 
     if (strcmp(b->status, "running") == 0)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "backup %s is still being taken (run %s): "
+        return lcb_err_set(&ctx->err, LCB_EREFUSED,
+                           "backup %s is still being taken (run %s): "
                            "wait for it, or `lcbackup catalog refresh` if that run is gone",
                            b->id, b->run_id ? b->run_id : "?");
     if (lcb_snap_protected(b, why, sizeof(why)))
@@ -54,8 +55,8 @@ cmd_delete(struct lcb_ctx *ctx, int argc, char **argv)
     lcb_job_delete_fn fn;
     int dry = 0, have = 0, r;
     const struct lcb_opt opts[] = {
-        { "dry-run", 'n', LCB_OPT_FLAG, &dry },
-        { NULL, 0, 0, NULL },
+        {"dry-run", 'n', LCB_OPT_FLAG, &dry},
+        {NULL, 0, 0, NULL},
     };
 
     if (lcb_cmd_begin(ctx, opts, argc, argv, &ids) < 0)
@@ -74,8 +75,10 @@ cmd_delete(struct lcb_ctx *ctx, int argc, char **argv)
     if (check_deletable(ctx, &b) < 0)
         goto out;
     if (!(fn = deleter(&b))) {
-        lcb_err_set(&ctx->err, LCB_EUSAGE, "%s: deleting %s backups is not available in this "
-                    "build", b.id, b.kind);
+        lcb_err_set(&ctx->err, LCB_EUSAGE,
+                    "%s: deleting %s backups is not available in this "
+                    "build",
+                    b.id, b.kind);
         goto out;
     }
     memset(&jc, 0, sizeof(jc));
@@ -99,8 +102,8 @@ cmd_delete(struct lcb_ctx *ctx, int argc, char **argv)
         goto out;
     if (lcb_snap_mark_deleted(&jc, b.id, &ctx->err) < 0)
         goto out;
-    lcb_log(LCB_INFO, "backup.deleted", "deleted %s (%d snapshot%s or object%s)", b.id,
-            del.objects, del.objects == 1 ? "" : "s", del.objects == 1 ? "" : "s");
+    lcb_log(LCB_INFO, "backup.deleted", "deleted %s (%d snapshot%s or object%s)", b.id, del.objects,
+            del.objects == 1 ? "" : "s", del.objects == 1 ? "" : "s");
     fprintf(ctx->out, "%s deleted\n", b.id);
 out:
     if (have)

@@ -80,7 +80,8 @@ items_from_backup(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_b
     *n = 0;
     for (i = 0; i < lcb_json_size(arr) && *n < max; i++) {
         const struct lcb_json *o = lcb_json_at(arr, i);
-        const char *sid = lcb_json_get_str(o, "snapshot_id"), *vol = lcb_json_get_str(o, "volume_id");
+        const char *sid = lcb_json_get_str(o, "snapshot_id"),
+                   *vol = lcb_json_get_str(o, "volume_id");
         const char *use = same ? sid : copy_of(m, here, sid ? sid : "");
         struct item *it = &items[*n];
         if (f->volume && (!vol || strcmp(vol, f->volume) != 0))
@@ -124,8 +125,9 @@ resolve(struct lcb_ctx *ctx, struct lcb_ec2 *ec2, const struct flags *f, struct 
         if (lcb_ec2_snapshot_get(&s, ec2, f->snapshot, &ctx->err) < 0)
             return -1;
         rc = lcb_ec2_snapshot_wait_state(s.state) == LCB_WAIT_DONE
-                 ? 0 : lcb_err_set(&ctx->err, LCB_EREFUSED, "snapshot %s is %s, not completed",
-                                   s.id, s.state ? s.state : "?");
+                 ? 0
+                 : lcb_err_set(&ctx->err, LCB_EREFUSED, "snapshot %s is %s, not completed", s.id,
+                               s.state ? s.state : "?");
         memset(&items[0], 0, sizeof(items[0]));
         snprintf(items[0].snapshot, sizeof(items[0].snapshot), "%s", s.id);
         snprintf(items[0].source_volume, sizeof(items[0].source_volume), "%s",
@@ -144,8 +146,7 @@ resolve(struct lcb_ctx *ctx, struct lcb_ec2 *ec2, const struct flags *f, struct 
     if (strcmp(b->status, "completed") != 0)
         return lcb_err_set(&ctx->err, LCB_EREFUSED, "backup %s is %s, not completed", b->id,
                            b->status);
-    rc = lcb_snap_locate(ctx->cat, b, lcb_ec2_region(ec2), &loc, &region, &copies, &nc,
-                         &ctx->err);
+    rc = lcb_snap_locate(ctx->cat, b, lcb_ec2_region(ec2), &loc, &region, &copies, &nc, &ctx->err);
     lcb_snap_copies_free(copies, nc);
     if (rc < 0)
         return -1;
@@ -232,11 +233,15 @@ check_flags(struct lcb_ctx *ctx, const struct flags *f)
     if ((f->backup != NULL) == (f->snapshot != NULL))
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "give one of --backup or --snapshot");
     if (f->snapshot && !lcb_ec2_id_valid(f->snapshot, "snap"))
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "--snapshot: '%s' is not a snapshot id "
-                           "(snap-0123456789abcdef0)", f->snapshot);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "--snapshot: '%s' is not a snapshot id "
+                           "(snap-0123456789abcdef0)",
+                           f->snapshot);
     if (ctx->policy && ctx->policy->production && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "%s is a production policy: check with "
-                           "--dry-run, then confirm with --yes", ctx->policy_path);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "%s is a production policy: check with "
+                           "--dry-run, then confirm with --yes",
+                           ctx->policy_path);
     return 0;
 }
 
@@ -252,29 +257,31 @@ cmd_restore_ebs(struct lcb_ctx *ctx, int argc, char **argv)
     size_t n = 0, i;
     int have = 0, began = 0;
     const struct lcb_opt opts[] = {
-        { "backup", 0, LCB_OPT_STR, &f.backup },
-        { "snapshot", 0, LCB_OPT_STR, &f.snapshot },
-        { "az", 0, LCB_OPT_STR, &f.az },
-        { "volume-type", 0, LCB_OPT_STR, &f.volume_type },
-        { "volume", 0, LCB_OPT_STR, &f.volume },
-        { "yes", 'y', LCB_OPT_FLAG, &f.yes },
-        { "no-wait", 0, LCB_OPT_FLAG, &f.no_wait },
-        { "timeout", 0, LCB_OPT_DURATION, &f.timeout },
-        { "dry-run", 'n', LCB_OPT_FLAG, &f.dry_run },
-        { NULL, 0, 0, NULL },
+        {"backup", 0, LCB_OPT_STR, &f.backup},
+        {"snapshot", 0, LCB_OPT_STR, &f.snapshot},
+        {"az", 0, LCB_OPT_STR, &f.az},
+        {"volume-type", 0, LCB_OPT_STR, &f.volume_type},
+        {"volume", 0, LCB_OPT_STR, &f.volume},
+        {"yes", 'y', LCB_OPT_FLAG, &f.yes},
+        {"no-wait", 0, LCB_OPT_FLAG, &f.no_wait},
+        {"timeout", 0, LCB_OPT_DURATION, &f.timeout},
+        {"dry-run", 'n', LCB_OPT_FLAG, &f.dry_run},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&f, 0, sizeof(f));
     memset(&b, 0, sizeof(b));
     if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0 || check_flags(ctx, &f) < 0)
         goto out;
-    ec2 = (struct lcb_ec2){ ctx->aws, NULL, f.dry_run ? ctx->out : NULL };
+    ec2 = (struct lcb_ec2){ctx->aws, NULL, f.dry_run ? ctx->out : NULL};
     if (resolve(ctx, &ec2, &f, &b, &have, items, 32, &n) < 0)
         goto out;
     for (i = 0; i < n; i++)
         if (!f.az && !items[i].az[0]) {
-            lcb_err_set(&ctx->err, LCB_EUSAGE, "give --az: the availability zone of %s's source "
-                        "volume is not known here", items[i].snapshot);
+            lcb_err_set(&ctx->err, LCB_EUSAGE,
+                        "give --az: the availability zone of %s's source "
+                        "volume is not known here",
+                        items[i].snapshot);
             goto out;
         }
     if (!f.dry_run && lcb_catalog_restore_begin(ctx->cat, have ? b.id : NULL, "ebs",
@@ -303,8 +310,8 @@ cmd_restore_ebs(struct lcb_ctx *ctx, int argc, char **argv)
 out:
     if (began) {
         struct lcb_buf red = LCB_BUF_INIT;
-        lcb_json_add_str(detail, "error", lcb_redact_str(&red, lcb_err_format(&ctx->err, line,
-                                                                                sizeof(line))));
+        lcb_json_add_str(detail, "error",
+                         lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
         record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
         lcb_buf_release(&red);
     }

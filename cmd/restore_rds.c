@@ -9,6 +9,7 @@
 #include "../lib/aws/aws.h"
 #include "../lib/aws/jsonrpc.h"
 #include "../lib/aws/rds.h"
+#include "../lib/aws/secretsmanager.h"
 #include "../lib/aws/ssm.h"
 #include "../lib/catalog/catalog.h"
 #include "../lib/core/clock.h"
@@ -24,7 +25,8 @@
 const char cmd_restore_rds_usage[] =
     "usage: lcbackup restore rds (--backup ID | --snapshot SNAP | --point-in-time TIME |\n"
     "                            --latest-restorable) [--instance SRC] [--target NAME]\n"
-    "                            [--instance-class C] [--subnet-group G] [--security-group SG ...]\n"
+    "                            [--instance-class C] [--subnet-group G] [--security-group SG "
+    "...]\n"
     "                            [--verify] [--update-param NAME] [--yes] [--no-wait]\n"
     "                            [--timeout DUR] [--dry-run]\n"
     "\n"
@@ -67,11 +69,11 @@ struct flags {
 struct plan {
     struct lcb_backup b;
     int have_backup;
-    struct lcb_json *m;             /* the backup's manifest (or an empty object) */
+    struct lcb_json *m;              /* the backup's manifest (or an empty object) */
     const struct lcb_json *defaults; /* source_instance settings usable here, or NULL */
-    char snapshot[320];             /* snapshot restore: the id or ARN */
-    char source[80];                /* PITR source, or the instance the snapshot was taken of */
-    time_t when;                    /* PITR: RestoreTime; 0 with latest */
+    char snapshot[320];              /* snapshot restore: the id or ARN */
+    char source[80];                 /* PITR source, or the instance the snapshot was taken of */
+    time_t when;                     /* PITR: RestoreTime; 0 with latest */
     char target[80];
     struct lcb_snap_tags tags;
     char region[64];
@@ -83,22 +85,30 @@ check_flags(struct lcb_ctx *ctx, const struct flags *f, time_t *when)
     int n = (f->backup != NULL) + (f->snapshot != NULL) + (f->pitr != NULL) + f->latest;
 
     if (n != 1)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "give one of --backup, --snapshot, "
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "give one of --backup, --snapshot, "
                            "--point-in-time or --latest-restorable");
     if (f->pitr && lcb_time_parse(f->pitr, when) < 0)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "--point-in-time: '%s' is not a time such as "
-                           "2026-11-28T02:15:00Z", f->pitr);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "--point-in-time: '%s' is not a time such as "
+                           "2026-11-28T02:15:00Z",
+                           f->pitr);
     if (f->pitr && *when > lcb_now())
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "--point-in-time %s is in the future", f->pitr);
     if (f->target && !lcb_rds_ident_valid(f->target, LCB_RDS_INSTANCE_ID_MAX))
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "--target: '%s' is not a valid DB instance "
-                           "identifier (letters, digits, hyphens; a letter first)", f->target);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "--target: '%s' is not a valid DB instance "
+                           "identifier (letters, digits, hyphens; a letter first)",
+                           f->target);
     if (f->update_param && !f->yes && !f->dry_run && !isatty(0))
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "--update-param asks for confirmation and "
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "--update-param asks for confirmation and "
                            "there is no terminal: add --yes");
     if (ctx->policy && ctx->policy->production && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "%s is a production policy: check with "
-                           "--dry-run, then confirm with --yes", ctx->policy_path);
+        return lcb_err_set(&ctx->err, LCB_EUSAGE,
+                           "%s is a production policy: check with "
+                           "--dry-run, then confirm with --yes",
+                           ctx->policy_path);
     return 0;
 }
 
@@ -118,9 +128,9 @@ from_backup(struct lcb_ctx *ctx, struct plan *p, const char *id)
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "%s is a %s backup: use `lcbackup restore %s`",
                            p->b.id, p->b.kind, p->b.kind);
     if (strcmp(p->b.status, "completed") != 0)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "backup %s is %s, not completed%s", p->b.id,
-                           p->b.status, strcmp(p->b.status, "pending") == 0
-                                            ? ": `lcbackup catalog refresh` first" : "");
+        return lcb_err_set(
+            &ctx->err, LCB_EREFUSED, "backup %s is %s, not completed%s", p->b.id, p->b.status,
+            strcmp(p->b.status, "pending") == 0 ? ": `lcbackup catalog refresh` first" : "");
     rc = lcb_snap_locate(ctx->cat, &p->b, lcb_aws_region(ctx->aws), &loc, &region, &copies, &nc,
                          &ctx->err);
     if (rc == 0) {
@@ -164,13 +174,16 @@ check_pitr(struct lcb_ctx *ctx, struct lcb_rds *rds, const struct flags *f, stru
     if (lcb_rds_instance_get(src, rds, p->source, &ctx->err) < 0)
         return -1;
     if (src->backup_retention <= 0)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "DB instance %s keeps no automated backups "
+        return lcb_err_set(&ctx->err, LCB_EREFUSED,
+                           "DB instance %s keeps no automated backups "
                            "(BackupRetentionPeriod 0): no point-in-time restore is possible",
                            p->source);
     if (f->pitr && src->latest_restorable && p->when > src->latest_restorable)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "%s is after %s's latest restorable time %s: "
-                           "pick an earlier time or --latest-restorable", lcb_time_fmt(p->when, t1),
-                           p->source, lcb_time_fmt(src->latest_restorable, t2));
+        return lcb_err_set(&ctx->err, LCB_EREFUSED,
+                           "%s is after %s's latest restorable time %s: "
+                           "pick an earlier time or --latest-restorable",
+                           lcb_time_fmt(p->when, t1), p->source,
+                           lcb_time_fmt(src->latest_restorable, t2));
     return 0;
 }
 
@@ -255,16 +268,19 @@ restore_tags(struct lcb_ctx *ctx, struct plan *p, const char *restore_id,
 
 /* ---- after the restore ---- */
 
-/* The database URL of the restored instance: the source's URL with host and port replaced. */
+/* The database URL of the restored instance: the source's URL (an SSM parameter, or a Secrets
+ * Manager secret with the credentials when secret is set) with host and port replaced. */
 static int
-restored_url(struct lcb_ctx *ctx, const char *param, const struct lcb_rds_instance *in,
-             struct lcb_pg_url *u)
+restored_url(struct lcb_ctx *ctx, const char *param, const char *secret,
+             const struct lcb_rds_instance *in, struct lcb_pg_url *u)
 {
     struct lcb_secret url = LCB_SECRET_INIT;
-    int rc = -1;
+    int rc = -1, got;
 
-    if (lcb_ssm_get(&url, NULL, 0, ctx->aws, param, &ctx->err) == 0 &&
-        lcb_pg_url_parse(u, lcb_secret_get(&url), &ctx->err) == 0) {
+    got = secret
+              ? lcb_sm_db_url(&url, ctx->aws, secret, in->address, in->port, in->db_name, &ctx->err)
+              : lcb_ssm_get(&url, NULL, 0, ctx->aws, param, &ctx->err);
+    if (got == 0 && lcb_pg_url_parse(u, lcb_secret_get(&url), &ctx->err) == 0) {
         lcb_pg_url_set_host(u, in->address, in->port);
         rc = 0;
     }
@@ -279,6 +295,7 @@ verify(struct lcb_ctx *ctx, const struct flags *f, struct plan *p,
 {
     const struct lcb_json *want_j = lcb_json_get(p->m, "fingerprint");
     const char *param = f->db_url_param ? f->db_url_param : lcb_json_get_str(p->m, "db_url_param");
+    const char *secret = param ? NULL : lcb_json_get_str(p->m, "db_secret");
     struct lcb_fingerprint want, got;
     struct lcb_buf report = LCB_BUF_INIT;
     struct lcb_pg_url u;
@@ -288,28 +305,33 @@ verify(struct lcb_ctx *ctx, const struct flags *f, struct plan *p,
     memset(&want, 0, sizeof(want));
     memset(&got, 0, sizeof(got));
     memset(&u, 0, sizeof(u));
-    if (lcb_json_type(want_j) != LCB_JSON_OBJECT || !param) {
-        lcb_err_set(&ctx->err, LCB_EUSAGE, "--verify needs a backup with a fingerprint (and "
-                    "its db_url_param, or --db-url-param)");
+    if (lcb_json_type(want_j) != LCB_JSON_OBJECT || (!param && !secret)) {
+        lcb_err_set(&ctx->err, LCB_EUSAGE,
+                    "--verify needs a backup with a fingerprint (and its db_url_param or "
+                    "db_secret, or --db-url-param)");
         goto out;
     }
     if (lcb_fingerprint_from_json(&want, want_j, &ctx->err) < 0 ||
-        restored_url(ctx, param, in, &u) < 0 || lcb_pg_connect(&pg, &u, 1, &ctx->err) < 0 ||
+        restored_url(ctx, param, secret, in, &u) < 0 || lcb_pg_connect(&pg, &u, 1, &ctx->err) < 0 ||
         lcb_fingerprint_take(&got, pg, want.exact_limit, &ctx->err) < 0)
         goto out;
     diffs = lcb_fingerprint_compare(&want, &got, 0.0, &report);
     lcb_json_add_bool(detail, "verified", diffs == 0);
     lcb_json_add_str(detail, "verify_report", lcb_buf_str(&report));
-    fprintf(ctx->out, "verify: %s\n", diffs == 0 ? "the restored data matches the backup's "
-                                                   "fingerprint" : "DIFFERENCES");
+    fprintf(ctx->out, "verify: %s\n",
+            diffs == 0 ? "the restored data matches the backup's "
+                         "fingerprint"
+                       : "DIFFERENCES");
     if (diffs)
         fprintf(ctx->out, "%s", lcb_buf_str(&report));
     else
         fprintf(ctx->out, "verify: %zu tables, schema %.12s, latest migration %s\n", got.ntables,
                 got.schema_sha256, got.has_migration ? got.migration_name : "(none)");
     if (diffs)
-        lcb_err_set(&ctx->err, LCB_ECORRUPT, "the restored data differs from the backup's "
-                    "fingerprint in %d place%s", diffs, diffs == 1 ? "" : "s");
+        lcb_err_set(&ctx->err, LCB_ECORRUPT,
+                    "the restored data differs from the backup's "
+                    "fingerprint in %d place%s",
+                    diffs, diffs == 1 ? "" : "s");
 out:
     lcb_fingerprint_release(&want);
     lcb_fingerprint_release(&got);
@@ -341,7 +363,7 @@ update_param(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_rds_in
     int rc = -1;
 
     memset(&u, 0, sizeof(u));
-    if (restored_url(ctx, f->update_param, in, &u) < 0)
+    if (restored_url(ctx, f->update_param, NULL, in, &u) < 0)
         return lcb_wrap(&ctx->err, "--update-param %s", f->update_param);
     snprintf(q, sizeof(q), "point SSM parameter %s at %s:%d?", f->update_param, in->address,
              in->port);
@@ -375,8 +397,8 @@ update_param(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_rds_in
     lcb_json_add_bool(in_j, "Overwrite", 1);
     lcb_json_free(out);
     out = NULL;
-    if (lcb_jsonrpc_call(&out, ctx->aws, &lcb_jsonrpc_ssm, "PutParameter", in_j, NULL,
-                         &ctx->err) < 0)
+    if (lcb_jsonrpc_call(&out, ctx->aws, &lcb_jsonrpc_ssm, "PutParameter", in_j, NULL, &ctx->err) <
+        0)
         goto out;
     fprintf(ctx->out, "SSM parameter %s now points at %s:%d (version %.0f)\n", f->update_param,
             in->address, in->port, lcb_json_get_num(out, "Version", 0));
@@ -404,23 +426,28 @@ next_steps(struct lcb_ctx *ctx, const struct flags *f, const struct plan *p,
         if (t[i]->instance && strcmp(t[i]->instance, p->source) == 0)
             param = t[i]->db_url_param;
 
-    fprintf(ctx->out, "restored %s as %s in %s\n",
-            p->snapshot[0] ? p->snapshot : p->source, in->id, p->region);
+    fprintf(ctx->out, "restored %s as %s in %s\n", p->snapshot[0] ? p->snapshot : p->source, in->id,
+            p->region);
     fprintf(ctx->out, "endpoint: %s:%d (available after %.0fs)\n", in->address ? in->address : "?",
             in->port, secs);
     fprintf(ctx->out, "next steps:\n");
     fprintf(ctx->out, "  1. check the data: psql \"host=%s port=%d dbname=%s user=%s\"\n",
             in->address ? in->address : "?", in->port,
-            in->db_name ? in->db_name : (lcb_json_get_str(d, "db_name") ? lcb_json_get_str(d, "db_name") : "postgres"),
+            in->db_name
+                ? in->db_name
+                : (lcb_json_get_str(d, "db_name") ? lcb_json_get_str(d, "db_name") : "postgres"),
             in->master_user ? in->master_user : "?");
     if (!f->update_param)
-        fprintf(ctx->out, "  2. point the platform at it: lcbackup restore rds ... --update-param "
-                          "%s (or put the new host:port into that parameter yourself)\n",
+        fprintf(ctx->out,
+                "  2. point the platform at it: lcbackup restore rds ... --update-param "
+                "%s (or put the new host:port into that parameter yourself)\n",
                 param ? param : "/legocity/<env>/payload/db-url");
     fprintf(ctx->out, "  3. restart what reads the parameter (ECS: aws ecs update-service "
                       "--force-new-deployment)\n");
-    fprintf(ctx->out, "  4. the source %s is untouched: remove it only after the incident "
-                      "review\n", p->source);
+    fprintf(ctx->out,
+            "  4. the source %s is untouched: remove it only after the incident "
+            "review\n",
+            p->source);
 }
 
 /* ---- the command ---- */
@@ -459,11 +486,15 @@ check_target(struct lcb_ctx *ctx, struct lcb_rds *rds, struct plan *p)
     struct lcb_err e;
 
     if (strcasecmp(p->target, p->source) == 0)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "the target %s is the source itself: a "
-                           "restore never touches the source", p->target);
+        return lcb_err_set(&ctx->err, LCB_EREFUSED,
+                           "the target %s is the source itself: a "
+                           "restore never touches the source",
+                           p->target);
     if (lcb_rds_instance_get(&t, rds, p->target, &e) == 0) {
-        lcb_err_set(&ctx->err, LCB_EREFUSED, "DB instance %s already exists (%s): a restore "
-                    "never overwrites an instance; choose another --target", p->target, t.status);
+        lcb_err_set(&ctx->err, LCB_EREFUSED,
+                    "DB instance %s already exists (%s): a restore "
+                    "never overwrites an instance; choose another --target",
+                    p->target, t.status);
         lcb_rds_instance_release(&t);
         return -1;
     }
@@ -518,23 +549,23 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
     double secs = 0;
     int began = 0;
     const struct lcb_opt opts[] = {
-        { "backup", 0, LCB_OPT_STR, &f.backup },
-        { "snapshot", 0, LCB_OPT_STR, &f.snapshot },
-        { "point-in-time", 0, LCB_OPT_STR, &f.pitr },
-        { "latest-restorable", 0, LCB_OPT_FLAG, &f.latest },
-        { "instance", 0, LCB_OPT_STR, &f.instance },
-        { "target", 0, LCB_OPT_STR, &f.target },
-        { "instance-class", 0, LCB_OPT_STR, &f.instance_class },
-        { "subnet-group", 0, LCB_OPT_STR, &f.subnet_group },
-        { "security-group", 0, LCB_OPT_LIST, &f.sgs },
-        { "verify", 0, LCB_OPT_FLAG, &f.verify },
-        { "db-url-param", 0, LCB_OPT_STR, &f.db_url_param },
-        { "update-param", 0, LCB_OPT_STR, &f.update_param },
-        { "yes", 'y', LCB_OPT_FLAG, &f.yes },
-        { "no-wait", 0, LCB_OPT_FLAG, &f.no_wait },
-        { "timeout", 0, LCB_OPT_DURATION, &f.timeout },
-        { "dry-run", 'n', LCB_OPT_FLAG, &f.dry_run },
-        { NULL, 0, 0, NULL },
+        {"backup", 0, LCB_OPT_STR, &f.backup},
+        {"snapshot", 0, LCB_OPT_STR, &f.snapshot},
+        {"point-in-time", 0, LCB_OPT_STR, &f.pitr},
+        {"latest-restorable", 0, LCB_OPT_FLAG, &f.latest},
+        {"instance", 0, LCB_OPT_STR, &f.instance},
+        {"target", 0, LCB_OPT_STR, &f.target},
+        {"instance-class", 0, LCB_OPT_STR, &f.instance_class},
+        {"subnet-group", 0, LCB_OPT_STR, &f.subnet_group},
+        {"security-group", 0, LCB_OPT_LIST, &f.sgs},
+        {"verify", 0, LCB_OPT_FLAG, &f.verify},
+        {"db-url-param", 0, LCB_OPT_STR, &f.db_url_param},
+        {"update-param", 0, LCB_OPT_STR, &f.update_param},
+        {"yes", 'y', LCB_OPT_FLAG, &f.yes},
+        {"no-wait", 0, LCB_OPT_FLAG, &f.no_wait},
+        {"timeout", 0, LCB_OPT_DURATION, &f.timeout},
+        {"dry-run", 'n', LCB_OPT_FLAG, &f.dry_run},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&f, 0, sizeof(f));
@@ -544,7 +575,7 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
     memset(&snap, 0, sizeof(snap));
     if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0 || check_flags(ctx, &f, &p.when) < 0)
         goto out;
-    rds = (struct lcb_rds){ ctx->aws, NULL, f.dry_run ? ctx->out : NULL };
+    rds = (struct lcb_rds){ctx->aws, NULL, f.dry_run ? ctx->out : NULL};
     if (resolve(ctx, &rds, &f, &p, &src, &snap) < 0)
         goto out;
     if (f.target)
@@ -581,8 +612,9 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
         lcb_json_add_str(detail, "status", "started");
         record(ctx, rid, "running", detail);
         began = 0;
-        fprintf(ctx->out, "restore %s started: %s (`aws rds describe-db-instances "
-                          "--db-instance-identifier %s` shows when it is available)\n",
+        fprintf(ctx->out,
+                "restore %s started: %s (`aws rds describe-db-instances "
+                "--db-instance-identifier %s` shows when it is available)\n",
                 rid, p.target, p.target);
         goto out;
     }
@@ -602,8 +634,8 @@ out:
     if (began) {
         char line[1024];
         struct lcb_buf red = LCB_BUF_INIT;
-        lcb_json_add_str(detail, "error", lcb_redact_str(&red, lcb_err_format(&ctx->err, line,
-                                                                                sizeof(line))));
+        lcb_json_add_str(detail, "error",
+                         lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
         record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
         lcb_buf_release(&red);
     }

@@ -152,8 +152,7 @@ lcb_ec2_snapshot_parse(struct lcb_ec2_snapshot *out, const struct lcb_xml_node *
 }
 
 int
-lcb_ec2_volume_parse(struct lcb_ec2_volume *out, const struct lcb_xml_node *n,
-                     struct lcb_err *err)
+lcb_ec2_volume_parse(struct lcb_ec2_volume *out, const struct lcb_xml_node *n, struct lcb_err *err)
 {
     memset(out, 0, sizeof(*out));
     if (!(out->id = get(n, "volumeId")))
@@ -177,8 +176,8 @@ lcb_ec2_volume_parse(struct lcb_ec2_volume *out, const struct lcb_xml_node *n,
 void
 lcb_ec2_snapshot_release(struct lcb_ec2_snapshot *s)
 {
-    char **f[] = { &s->id, &s->volume_id, &s->state, &s->state_message, &s->description,
-                   &s->kms_key_id, &s->owner_id };
+    char **f[] = {&s->id,          &s->volume_id,  &s->state,   &s->state_message,
+                  &s->description, &s->kms_key_id, &s->owner_id};
     size_t i;
 
     for (i = 0; i < LCB_ARRAY_SIZE(f); i++)
@@ -202,8 +201,8 @@ lcb_ec2_snapshot_list_release(struct lcb_ec2_snapshot_list *l)
 void
 lcb_ec2_volume_release(struct lcb_ec2_volume *v)
 {
-    char **f[] = { &v->id, &v->state, &v->availability_zone, &v->volume_type, &v->snapshot_id,
-                   &v->kms_key_id, &v->instance_id, &v->device };
+    char **f[] = {&v->id,          &v->state,      &v->availability_zone, &v->volume_type,
+                  &v->snapshot_id, &v->kms_key_id, &v->instance_id,       &v->device};
     size_t i;
 
     for (i = 0; i < LCB_ARRAY_SIZE(f); i++)
@@ -231,19 +230,24 @@ lcb_ec2_explain(struct lcb_err *err, const char *region)
 
     if (strcmp(c, "SnapshotLimitExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the quota of EBS snapshots in %s is reached (Service Quotas: \"Snapshots "
-                      "per Region\"): delete old snapshots (`lcbackup expire`) or ask for a "
-                      "higher quota", r);
+        lcb_wrap(err,
+                 "the quota of EBS snapshots in %s is reached (Service Quotas: \"Snapshots "
+                 "per Region\"): delete old snapshots (`lcbackup expire`) or ask for a "
+                 "higher quota",
+                 r);
     } else if (strcmp(c, "ResourceLimitExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the quota of snapshot copies in flight to %s is reached (Service Quotas: "
-                      "\"Concurrent snapshot copies per destination Region\", default 20): wait "
-                      "for the running copies or ask for a higher quota", r);
-    } else if (strcmp(c, "VolumeLimitExceeded") == 0 ||
-               strcmp(c, "MaxIOPSLimitExceeded") == 0) {
+        lcb_wrap(err,
+                 "the quota of snapshot copies in flight to %s is reached (Service Quotas: "
+                 "\"Concurrent snapshot copies per destination Region\", default 20): wait "
+                 "for the running copies or ask for a higher quota",
+                 r);
+    } else if (strcmp(c, "VolumeLimitExceeded") == 0 || strcmp(c, "MaxIOPSLimitExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the EBS storage quota of %s is reached (Service Quotas: \"Storage for "
-                      "... volumes\" or \"IOPS for Provisioned IOPS volumes\")", r);
+        lcb_wrap(err,
+                 "the EBS storage quota of %s is reached (Service Quotas: \"Storage for "
+                 "... volumes\" or \"IOPS for Provisioned IOPS volumes\")",
+                 r);
     } else if (strcmp(c, "SnapshotCreationPerVolumeRateExceeded") == 0) {
         err->code = LCB_ETEMP;
         lcb_wrap(err, "snapshots of this volume are requested too fast; try again in a few "
@@ -316,9 +320,8 @@ add_volume_page(struct lcb_ec2_volume_list *out, const struct lcb_xml_node *set,
 }
 
 int
-lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c,
-                      const char *const *ids, size_t nids, const struct lcb_query_filter *f,
-                      size_t nf, struct lcb_err *err)
+lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, const char *const *ids,
+                      size_t nids, const struct lcb_query_filter *f, size_t nf, struct lcb_err *err)
 {
     struct lcb_query q;
     struct lcb_query_resp r;
@@ -449,8 +452,8 @@ find_owned(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, const char *own
            const char *owner, const char *volume_id)
 {
     char name[160];
-    const char *v1[1] = { owner }, *v2[1] = { volume_id };
-    struct lcb_query_filter f[2] = { { name, v1, 1 }, { "volume-id", v2, 1 } };
+    const char *v1[1] = {owner}, *v2[1] = {volume_id};
+    struct lcb_query_filter f[2] = {{name, v1, 1}, {"volume-id", v2, 1}};
     struct lcb_err derr;
 
     snprintf(name, sizeof(name), "tag:%s", owner_key);
@@ -462,9 +465,8 @@ enum after { AFTER_ADOPTED, AFTER_RETRY, AFTER_FAIL };
 
 /* A create failed: adopt what an earlier attempt made, or say whether to try again. */
 static enum after
-after_failed_create(struct lcb_ec2_snapshot_list *found, struct lcb_ec2 *c,
-                    const char *owner_key, const char *owner, const char *volume_id,
-                    const struct lcb_err *err)
+after_failed_create(struct lcb_ec2_snapshot_list *found, struct lcb_ec2 *c, const char *owner_key,
+                    const char *owner, const char *volume_id, const struct lcb_err *err)
 {
     if (strcmp(err->aws_code, "SnapshotCreationPerVolumeRateExceeded") == 0)
         return AFTER_RETRY;
@@ -473,8 +475,10 @@ after_failed_create(struct lcb_ec2_snapshot_list *found, struct lcb_ec2 *c,
     if (find_owned(found, c, owner_key, owner, volume_id) < 0)
         return AFTER_FAIL;
     if (found->n > 0) {
-        lcb_log(LCB_INFO, "ec2.snapshot.adopted", "%s already exists with %s=%s: adopting it "
-                "(an earlier attempt made it)", found->items[0].id, owner_key, owner);
+        lcb_log(LCB_INFO, "ec2.snapshot.adopted",
+                "%s already exists with %s=%s: adopting it "
+                "(an earlier attempt made it)",
+                found->items[0].id, owner_key, owner);
         return AFTER_ADOPTED;
     }
     return AFTER_RETRY;
@@ -485,8 +489,9 @@ after_failed_create(struct lcb_ec2_snapshot_list *found, struct lcb_ec2 *c,
 static int
 create_loop(struct lcb_ec2_snapshot_list *out, int *adopted, struct lcb_ec2 *c,
             const struct lcb_query *q, const char *owner_key, const char *owner,
-            const char *volume_id, int (*parse)(struct lcb_ec2_snapshot_list *,
-                                                const struct lcb_xml_node *, struct lcb_err *),
+            const char *volume_id,
+            int (*parse)(struct lcb_ec2_snapshot_list *, const struct lcb_xml_node *,
+                         struct lcb_err *),
             struct lcb_err *err)
 {
     struct lcb_query_resp r;
@@ -507,9 +512,10 @@ create_loop(struct lcb_ec2_snapshot_list *out, int *adopted, struct lcb_ec2 *c,
             return 0;
         case AFTER_RETRY:
             if (attempt < CREATE_TRIES) {
-                lcb_log(LCB_WARN, "ec2.snapshot.retry", "ec2 %s failed (%s) and nothing was "
-                        "created; trying again", q->action, err->aws_code[0] ? err->aws_code :
-                        lcb_code_name(err->code));
+                lcb_log(LCB_WARN, "ec2.snapshot.retry",
+                        "ec2 %s failed (%s) and nothing was "
+                        "created; trying again",
+                        q->action, err->aws_code[0] ? err->aws_code : lcb_code_name(err->code));
                 if (lcb_waiter_sleep(2000LL * attempt, err) < 0)
                     return -1;
                 continue;
@@ -556,7 +562,7 @@ lcb_ec2_snapshot_create(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_e
                         const struct lcb_query_tag *tags, size_t ntags, const char *owner_key,
                         struct lcb_err *err)
 {
-    struct lcb_ec2_snapshot_list l = { NULL, 0 };
+    struct lcb_ec2_snapshot_list l = {NULL, 0};
     struct lcb_query q;
     int rc = 0;
 
@@ -570,9 +576,8 @@ lcb_ec2_snapshot_create(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_e
     if (c->dry_run) {
         show_call(c, &q);
         fake_snapshot(out, volume_id);
-    } else if ((rc = create_loop(&l, adopted, c, &q, owner_key,
-                                 owner_value(tags, ntags, owner_key), volume_id, parse_one,
-                                 err)) < 0) {
+    } else if ((rc = create_loop(&l, adopted, c, &q, owner_key, owner_value(tags, ntags, owner_key),
+                                 volume_id, parse_one, err)) < 0) {
         lcb_ec2_explain(err, lcb_ec2_region(c));
         lcb_wrap(err, "snapshot %s", volume_id);
     } else {
@@ -626,10 +631,10 @@ presign_copy(struct lcb_buf *url, struct lcb_ec2 *c, const struct lcb_query *q,
     size_t i, n = 0;
     int rc;
 
-    kv[n++] = (struct lcb_aws_kv){ "Action", q->action };
-    kv[n++] = (struct lcb_aws_kv){ "Version", q->svc->version };
+    kv[n++] = (struct lcb_aws_kv){"Action", q->action};
+    kv[n++] = (struct lcb_aws_kv){"Version", q->svc->version};
     for (i = 0; i < q->n; i++)
-        kv[n++] = (struct lcb_aws_kv){ q->names[i], q->values[i] };
+        kv[n++] = (struct lcb_aws_kv){q->names[i], q->values[i]};
     memset(&req, 0, sizeof(req));
     req.service = "ec2";
     req.operation = q->action;
@@ -644,8 +649,7 @@ presign_copy(struct lcb_buf *url, struct lcb_ec2 *c, const struct lcb_query *q,
 }
 
 static int
-parse_copy(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *root,
-           struct lcb_err *err)
+parse_copy(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *root, struct lcb_err *err)
 {
     if (parse_one(out, root, err) < 0)
         return -1;
@@ -658,7 +662,7 @@ int
 lcb_ec2_snapshot_copy(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_ec2 *c,
                       const struct lcb_ec2_copy_req *r, struct lcb_err *err)
 {
-    struct lcb_ec2_snapshot_list l = { NULL, 0 };
+    struct lcb_ec2_snapshot_list l = {NULL, 0};
     struct lcb_buf url = LCB_BUF_INIT;
     const char *dest = lcb_ec2_region(c);
     struct lcb_query q;
@@ -678,8 +682,10 @@ lcb_ec2_snapshot_copy(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_ec2
     lcb_query_add_tag_spec(&q, 1, "snapshot", r->tags, r->ntags);
     if (c->dry_run) {
         show_call(c, &q);
-        fprintf(c->dry_run, "    PresignedUrl=(GET ec2 %s, signed for %d s when sent: the "
-                            "parameters above)\n", r->source_region, PRESIGN_EXPIRES);
+        fprintf(c->dry_run,
+                "    PresignedUrl=(GET ec2 %s, signed for %d s when sent: the "
+                "parameters above)\n",
+                r->source_region, PRESIGN_EXPIRES);
         fake_snapshot(out, NULL);
         goto out;
     }
@@ -687,8 +693,7 @@ lcb_ec2_snapshot_copy(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_ec2
         goto fail;
     lcb_query_add(&q, "PresignedUrl", lcb_buf_str(&url));
     if ((rc = create_loop(&l, adopted, c, &q, r->owner_key,
-                          owner_value(r->tags, r->ntags, r->owner_key), NULL, parse_copy,
-                          err)) < 0)
+                          owner_value(r->tags, r->ntags, r->owner_key), NULL, parse_copy, err)) < 0)
         goto fail;
     *out = l.items[0];
     memset(&l.items[0], 0, sizeof(l.items[0]));
@@ -769,8 +774,7 @@ lcb_ec2_volume_create(struct lcb_ec2_volume *out, struct lcb_ec2 *c,
         lcb_query_resp_release(&resp);
         if (rc < 0) {
             lcb_ec2_explain(err, lcb_ec2_region(c));
-            lcb_wrap(err, "create a volume from %s in %s", r->snapshot_id,
-                     r->availability_zone);
+            lcb_wrap(err, "create a volume from %s in %s", r->snapshot_id, r->availability_zone);
         }
     }
     lcb_query_release(&q);

@@ -44,15 +44,15 @@ struct lcb_ec2_tag {
 };
 
 struct lcb_ec2_snapshot {
-    char *id;          /* snapshotId */
+    char *id; /* snapshotId */
     char *volume_id;
-    char *state;       /* pending, completed, error (status, or state in CreateSnapshots) */
+    char *state; /* pending, completed, error (status, or state in CreateSnapshots) */
     char *state_message;
     char *description;
     char *kms_key_id;
     char *owner_id;
     int encrypted;
-    int progress;      /* percent, from "37%" */
+    int progress; /* percent, from "37%" */
     long long volume_gib;
     time_t start_time;
     struct lcb_ec2_tag *tags;
@@ -66,7 +66,7 @@ struct lcb_ec2_snapshot_list {
 
 struct lcb_ec2_volume {
     char *id;
-    char *state;       /* creating, available, in-use, deleting, error */
+    char *state; /* creating, available, in-use, deleting, error */
     char *availability_zone;
     char *volume_type;
     char *snapshot_id; /* NULL when not made from a snapshot */
@@ -97,7 +97,8 @@ enum lcb_wait lcb_ec2_volume_wait_state(const char *state);
 /* "37%" -> 37; -1 when it is not a percentage. */
 int lcb_ec2_progress(const char *s);
 const char *lcb_ec2_tag_get(const struct lcb_ec2_tag *tags, size_t n, const char *key);
-/* Is s a snapshot id (snap- and 8 or 17 hex digits), a volume id (vol-...), an instance id (i-...)? */
+/* Is s a snapshot id (snap- and 8 or 17 hex digits), a volume id (vol-...), an instance id (i-...)?
+ */
 int lcb_ec2_id_valid(const char *s, const char *prefix);
 
 /* Read an <item> of snapshotSet (or CreateSnapshot's answer root) / volumeSet. */
@@ -124,9 +125,9 @@ int lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c,
 int lcb_ec2_snapshot_get(struct lcb_ec2_snapshot *out, struct lcb_ec2 *c, const char *id,
                          struct lcb_err *err);
 /* DescribeVolumes by ids and/or filters (tag:Name, attachment.instance-id...), all pages. */
-int lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c,
-                        const char *const *ids, size_t nids, const struct lcb_query_filter *f,
-                        size_t nf, struct lcb_err *err);
+int lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c, const char *const *ids,
+                        size_t nids, const struct lcb_query_filter *f, size_t nf,
+                        struct lcb_err *err);
 int lcb_ec2_volume_get(struct lcb_ec2_volume *out, struct lcb_ec2 *c, const char *id,
                        struct lcb_err *err);
 
@@ -141,8 +142,8 @@ int lcb_ec2_snapshot_create(struct lcb_ec2_snapshot *out, int *adopted, struct l
  * point in time; one snapshot per volume in *out. Adoption as above. */
 int lcb_ec2_snapshots_create(struct lcb_ec2_snapshot_list *out, int *adopted, struct lcb_ec2 *c,
                              const char *instance_id, int exclude_boot, const char *description,
-                             const struct lcb_query_tag *tags, size_t ntags,
-                             const char *owner_key, struct lcb_err *err);
+                             const struct lcb_query_tag *tags, size_t ntags, const char *owner_key,
+                             struct lcb_err *err);
 
 struct lcb_ec2_copy_req {
     const char *source_region;

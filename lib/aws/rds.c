@@ -67,9 +67,9 @@ in_list(const char *s, const char *const *list)
 enum lcb_wait
 lcb_rds_snapshot_wait_state(const char *status)
 {
-    static const char *const failed[] = { "failed", "deleted", "deleting",
-                                          "incompatible-restore", "incompatible-parameters",
-                                          "error", NULL };
+    static const char *const failed[] = {
+        "failed", "deleted", "deleting", "incompatible-restore", "incompatible-parameters",
+        "error",  NULL};
 
     if (!status)
         return LCB_WAIT_PENDING;
@@ -81,13 +81,22 @@ lcb_rds_snapshot_wait_state(const char *status)
 enum lcb_wait
 lcb_rds_instance_wait_state(const char *status)
 {
-    static const char *const failed[] = {
-        "failed", "stopped", "stopping", "storage-full", "deleting", "deleted",
-        "incompatible-restore", "incompatible-parameters", "incompatible-network",
-        "incompatible-option-group", "incompatible-credentials",
-        "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable",
-        "insufficient-capacity", "restore-error", NULL
-    };
+    static const char *const failed[] = {"failed",
+                                         "stopped",
+                                         "stopping",
+                                         "storage-full",
+                                         "deleting",
+                                         "deleted",
+                                         "incompatible-restore",
+                                         "incompatible-parameters",
+                                         "incompatible-network",
+                                         "incompatible-option-group",
+                                         "incompatible-credentials",
+                                         "inaccessible-encryption-credentials",
+                                         "inaccessible-encryption-credentials-recoverable",
+                                         "insufficient-capacity",
+                                         "restore-error",
+                                         NULL};
 
     if (!status)
         return LCB_WAIT_PENDING;
@@ -99,8 +108,8 @@ lcb_rds_instance_wait_state(const char *status)
 int
 lcb_rds_instance_snapshottable(const char *status)
 {
-    return status && (strcmp(status, "available") == 0 ||
-                      strcmp(status, "storage-optimization") == 0);
+    return status &&
+           (strcmp(status, "available") == 0 || strcmp(status, "storage-optimization") == 0);
 }
 
 const char *
@@ -242,9 +251,19 @@ lcb_rds_instance_parse(struct lcb_rds_instance *out, const struct lcb_xml_node *
 void
 lcb_rds_snapshot_release(struct lcb_rds_snapshot *s)
 {
-    char **f[] = { &s->id, &s->instance_id, &s->arn, &s->status, &s->snapshot_type,
-                   &s->engine, &s->engine_version, &s->kms_key_id, &s->availability_zone,
-                   &s->storage_type, &s->source_region, &s->source_arn, &s->dbi_resource_id };
+    char **f[] = {&s->id,
+                  &s->instance_id,
+                  &s->arn,
+                  &s->status,
+                  &s->snapshot_type,
+                  &s->engine,
+                  &s->engine_version,
+                  &s->kms_key_id,
+                  &s->availability_zone,
+                  &s->storage_type,
+                  &s->source_region,
+                  &s->source_arn,
+                  &s->dbi_resource_id};
     size_t i;
 
     for (i = 0; i < LCB_ARRAY_SIZE(f); i++)
@@ -268,10 +287,14 @@ lcb_rds_snapshot_list_release(struct lcb_rds_snapshot_list *l)
 void
 lcb_rds_instance_release(struct lcb_rds_instance *in)
 {
-    char **f[] = { &in->id, &in->arn, &in->status, &in->instance_class, &in->engine,
-                   &in->engine_version, &in->address, &in->availability_zone, &in->subnet_group,
-                   &in->parameter_group, &in->option_group, &in->kms_key_id, &in->storage_type,
-                   &in->db_name, &in->master_user, &in->dbi_resource_id };
+    char **f[] = {&in->id,           &in->arn,
+                  &in->status,       &in->instance_class,
+                  &in->engine,       &in->engine_version,
+                  &in->address,      &in->availability_zone,
+                  &in->subnet_group, &in->parameter_group,
+                  &in->option_group, &in->kms_key_id,
+                  &in->storage_type, &in->db_name,
+                  &in->master_user,  &in->dbi_resource_id};
     size_t i;
 
     for (i = 0; i < LCB_ARRAY_SIZE(f); i++)
@@ -290,17 +313,23 @@ lcb_rds_explain(struct lcb_err *err, const char *region)
 
     if (strcmp(err->aws_code, "SnapshotQuotaExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the quota of manual DB snapshots in %s is reached (Service Quotas: \"Manual "
-                      "DB instance snapshots\", default 100): delete old snapshots (`lcbackup "
-                      "expire`) or ask for a higher quota", r);
+        lcb_wrap(err,
+                 "the quota of manual DB snapshots in %s is reached (Service Quotas: \"Manual "
+                 "DB instance snapshots\", default 100): delete old snapshots (`lcbackup "
+                 "expire`) or ask for a higher quota",
+                 r);
     } else if (strcmp(err->aws_code, "InstanceQuotaExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the quota of DB instances in %s is reached (Service Quotas: \"DB "
-                      "instances\"): delete unused instances or ask for a higher quota", r);
+        lcb_wrap(err,
+                 "the quota of DB instances in %s is reached (Service Quotas: \"DB "
+                 "instances\"): delete unused instances or ask for a higher quota",
+                 r);
     } else if (strcmp(err->aws_code, "StorageQuotaExceeded") == 0) {
         err->code = LCB_EREFUSED;
-        lcb_wrap(err, "the quota of total DB storage in %s is reached (Service Quotas: \"Total "
-                      "storage for all DB instances\")", r);
+        lcb_wrap(err,
+                 "the quota of total DB storage in %s is reached (Service Quotas: \"Total "
+                 "storage for all DB instances\")",
+                 r);
     } else if (strcmp(err->aws_code, "InvalidDBSnapshotState") == 0) {
         lcb_wrap(err, "the snapshot is not available yet (or is being deleted)");
     }
@@ -529,8 +558,8 @@ after_failed_create(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char 
 /* Send a create (or copy) of snapshot id, adopting or retrying as after_failed_create decides. */
 static int
 create_or_adopt(struct lcb_rds_snapshot *out, int *adopted, struct lcb_rds *c,
-                const struct lcb_query *q, const char *id, const char *owner_key,
-                const char *owner, struct lcb_err *err)
+                const struct lcb_query *q, const char *id, const char *owner_key, const char *owner,
+                struct lcb_err *err)
 {
     int attempt;
 
@@ -544,8 +573,7 @@ create_or_adopt(struct lcb_rds_snapshot *out, int *adopted, struct lcb_rds *c,
         case AFTER_RETRY:
             if (attempt < CREATE_TRIES) {
                 lcb_log(LCB_WARN, "rds.snapshot.retry",
-                        "rds %s of %s failed and nothing was created; trying again", q->action,
-                        id);
+                        "rds %s of %s failed and nothing was created; trying again", q->action, id);
                 if (lcb_waiter_sleep(1000LL * attempt, err) < 0)
                     return -1;
                 continue;
@@ -604,11 +632,11 @@ presign_copy(struct lcb_buf *url, struct lcb_rds *c, const struct lcb_query *q,
     size_t i, n = 0;
     int rc;
 
-    kv[n++] = (struct lcb_aws_kv){ "Action", q->action };
-    kv[n++] = (struct lcb_aws_kv){ "Version", q->svc->version };
+    kv[n++] = (struct lcb_aws_kv){"Action", q->action};
+    kv[n++] = (struct lcb_aws_kv){"Version", q->svc->version};
     for (i = 0; i < q->n; i++)
-        kv[n++] = (struct lcb_aws_kv){ q->names[i], q->values[i] };
-    kv[n++] = (struct lcb_aws_kv){ "DestinationRegion", lcb_rds_region(c) };
+        kv[n++] = (struct lcb_aws_kv){q->names[i], q->values[i]};
+    kv[n++] = (struct lcb_aws_kv){"DestinationRegion", lcb_rds_region(c)};
     memset(&req, 0, sizeof(req));
     req.service = "rds";
     req.operation = q->action;
@@ -643,8 +671,9 @@ lcb_rds_snapshot_copy(struct lcb_rds_snapshot *out, int *adopted, struct lcb_rds
     if (c->dry_run) {
         show_call(c, &q);
         if (cross)
-            fprintf(c->dry_run, "    PreSignedUrl=(GET rds %s, signed for %d s when sent: the "
-                                "parameters above plus DestinationRegion=%s)\n",
+            fprintf(c->dry_run,
+                    "    PreSignedUrl=(GET rds %s, signed for %d s when sent: the "
+                    "parameters above plus DestinationRegion=%s)\n",
                     r->source_region, PRESIGN_EXPIRES, dest);
         fake_snapshot(out, r->target_id, NULL);
         goto out;
@@ -726,9 +755,10 @@ adopt_restore(struct lcb_rds_instance *out, struct lcb_rds *c, const struct lcb_
         return -1;
     theirs = lcb_rds_tag_get(out->tags, out->ntags, r->owner_key);
     if (theirs && strcmp(theirs, owner) == 0) {
-        lcb_log(LCB_INFO, "rds.restore.adopted", "instance %s already exists with %s=%s: "
-                "adopting it (an earlier attempt started the restore)", r->target, r->owner_key,
-                owner);
+        lcb_log(LCB_INFO, "rds.restore.adopted",
+                "instance %s already exists with %s=%s: "
+                "adopting it (an earlier attempt started the restore)",
+                r->target, r->owner_key, owner);
         return 0;
     }
     lcb_rds_instance_release(out);
@@ -751,8 +781,10 @@ restore(struct lcb_rds_instance *out, struct lcb_rds *c, const struct lcb_rds_re
     } else if ((rc = call_instance(out, c, q, err)) < 0 &&
                (rc = adopt_restore(out, c, r, err)) < 0) {
         if (strcmp(err->aws_code, "DBInstanceAlreadyExists") == 0)
-            lcb_wrap(err, "instance %s already exists; a restore never overwrites: choose "
-                          "another --target", r->target);
+            lcb_wrap(err,
+                     "instance %s already exists; a restore never overwrites: choose "
+                     "another --target",
+                     r->target);
         lcb_rds_explain(err, lcb_rds_region(c));
     }
     lcb_query_release(q);
@@ -817,8 +849,8 @@ lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
 }
 
 int
-lcb_rds_tags_add(struct lcb_rds *c, const char *arn, const struct lcb_query_tag *tags,
-                 size_t ntags, struct lcb_err *err)
+lcb_rds_tags_add(struct lcb_rds *c, const char *arn, const struct lcb_query_tag *tags, size_t ntags,
+                 struct lcb_err *err)
 {
     struct lcb_query q;
     struct lcb_query_resp r;

@@ -48,24 +48,24 @@ struct lcb_rds_tag {
 };
 
 struct lcb_rds_snapshot {
-    char *id;              /* DBSnapshotIdentifier */
+    char *id; /* DBSnapshotIdentifier */
     char *instance_id;
     char *arn;
-    char *status;          /* creating, available, copying, failed... */
-    char *snapshot_type;   /* manual, automated */
+    char *status;        /* creating, available, copying, failed... */
+    char *snapshot_type; /* manual, automated */
     char *engine;
     char *engine_version;
     char *kms_key_id;
     char *availability_zone;
     char *storage_type;
-    char *source_region;   /* cross-region copies */
-    char *source_arn;      /* SourceDBSnapshotIdentifier of a copy */
+    char *source_region; /* cross-region copies */
+    char *source_arn;    /* SourceDBSnapshotIdentifier of a copy */
     char *dbi_resource_id;
     long long allocated_gib;
     int encrypted;
     int percent;
     int port;
-    time_t create_time;    /* SnapshotCreateTime; 0 when absent */
+    time_t create_time; /* SnapshotCreateTime; 0 when absent */
     struct lcb_rds_tag *tags;
     size_t ntags;
 };
@@ -78,11 +78,11 @@ struct lcb_rds_snapshot_list {
 struct lcb_rds_instance {
     char *id;
     char *arn;
-    char *status;          /* DBInstanceStatus */
+    char *status; /* DBInstanceStatus */
     char *instance_class;
     char *engine;
     char *engine_version;
-    char *address;         /* Endpoint/Address; NULL while creating */
+    char *address; /* Endpoint/Address; NULL while creating */
     char *availability_zone;
     char *subnet_group;
     char *parameter_group;
@@ -92,8 +92,8 @@ struct lcb_rds_instance {
     char *db_name;
     char *master_user;
     char *dbi_resource_id;
-    int port;              /* Endpoint/Port */
-    int encrypted;         /* StorageEncrypted */
+    int port;      /* Endpoint/Port */
+    int encrypted; /* StorageEncrypted */
     int multi_az;
     int publicly_accessible;
     int backup_retention;
@@ -163,7 +163,7 @@ struct lcb_rds_copy_req {
     const char *source_arn;    /* the source snapshot's ARN */
     const char *source_region; /* its region; a PreSignedUrl is made when it differs from c's */
     const char *target_id;
-    const char *kms_key_id;    /* a key in the destination region (required for encrypted sources) */
+    const char *kms_key_id; /* a key in the destination region (required for encrypted sources) */
     const struct lcb_query_tag *tags;
     size_t ntags;
     const char *owner_key;
@@ -190,13 +190,13 @@ struct lcb_rds_restore_req {
     const char *availability_zone;
     const char *parameter_group;
     const char *option_group;
-    int port;                    /* 0: the engine's default */
-    int multi_az;                /* -1: not sent */
-    int publicly_accessible;     /* -1: not sent */
+    int port;                /* 0: the engine's default */
+    int multi_az;            /* -1: not sent */
+    int publicly_accessible; /* -1: not sent */
     const struct lcb_query_tag *tags;
     size_t ntags;
-    const char *owner_key;       /* a tag among tags: an existing target carrying it is adopted
-                                    after a timeout or 5xx (the restore may have started) */
+    const char *owner_key; /* a tag among tags: an existing target carrying it is adopted
+                              after a timeout or 5xx (the restore may have started) */
 };
 
 /* RestoreDBInstanceFromDBSnapshot / RestoreDBInstanceToPointInTime. *out is the new instance as

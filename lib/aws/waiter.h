@@ -37,7 +37,7 @@ struct lcb_waiter {
     int64_t deadline_ms; /* 0: no deadline */
     int64_t last_ms;     /* the previous delay; 0 before the first */
     int64_t min_ms, max_ms;
-    unsigned polls;      /* delays handed out so far */
+    unsigned polls; /* delays handed out so far */
 };
 
 /* Start waiting at now_ms (monotonic) for at most timeout_secs (0: no limit). */

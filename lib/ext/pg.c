@@ -69,8 +69,8 @@ encode(struct lcb_buf *out, const char *s)
 static int
 bad_url(struct lcb_err *err, const char *what)
 {
-    return lcb_err_set(err, LCB_ECONFIG, "database URL: %s (want postgres://user:pass@host:port/db)",
-                       what);
+    return lcb_err_set(err, LCB_ECONFIG,
+                       "database URL: %s (want postgres://user:pass@host:port/db)", what);
 }
 
 /* host[:port] or [v6][:port] */
@@ -290,8 +290,7 @@ classify_connect(PGconn *c)
     if (c && PQconnectionNeedsPassword(c))
         return LCB_EAUTH;
     if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
-        strstr(m, "role \"") || strstr(m, "no pg_hba.conf entry") ||
-        strstr(m, "permission denied"))
+        strstr(m, "role \"") || strstr(m, "no pg_hba.conf entry") || strstr(m, "permission denied"))
         return LCB_EAUTH;
     if (strstr(m, "database \"") && strstr(m, "does not exist"))
         return LCB_ENOTFOUND;
@@ -310,8 +309,7 @@ has_opt(const struct lcb_pg_url *u, const char *name)
 }
 
 int
-lcb_pg_connect(struct lcb_pg **out, const struct lcb_pg_url *u, int read_only,
-               struct lcb_err *err)
+lcb_pg_connect(struct lcb_pg **out, const struct lcb_pg_url *u, int read_only, struct lcb_err *err)
 {
     const char **keys = lcb_xcalloc(u->nopts + 10, sizeof(char *));
     const char **vals = lcb_xcalloc(u->nopts + 10, sizeof(char *));
@@ -437,8 +435,7 @@ lcb_pg_exec(struct lcb_pg *pg, const char *sql, struct lcb_err *err)
 {
     PGresult *res = PQexec(pg->conn, sql);
 
-    if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-                 PQresultStatus(res) != PGRES_TUPLES_OK))
+    if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
         return result_error(pg, res, err);
     PQclear(res);
     return 0;

@@ -4,8 +4,8 @@
  *
  * A database URL (postgres://user:pass@host:port/db?sslmode=require) arrives in a struct lcb_secret
  * (an SSM SecureString). lcb_pg_url_parse() splits it; the password stays in a struct lcb_secret of
- * its own, registered with the redactor, so neither the URL nor the bare password can reach a log or
- * error line. The connection is made with keyword/value arrays (no conninfo string to escape).
+ * its own, registered with the redactor, so neither the URL nor the bare password can reach a log
+ * or error line. The connection is made with keyword/value arrays (no conninfo string to escape).
  *
  * A read-only connection sets default_transaction_read_only=on at connect time: every statement
  * runs in a read-only transaction, so a fingerprint can never write to the source by mistake.

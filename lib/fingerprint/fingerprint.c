@@ -14,7 +14,7 @@
 #include "../ext/pg.h"
 
 #define USER_NS(n)                                                                                 \
-    "(" n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname NOT LIKE "     \
+    "(" n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname NOT LIKE "       \
     "'pg\\_toast%' AND " n ".nspname NOT LIKE 'pg\\_temp\\_%')"
 
 static const char tables_sql[] =
@@ -25,29 +25,34 @@ static const char tables_sql[] =
 static const char schema_sql[] =
     "SELECT 'table ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND " USER_NS("n") " UNION ALL "
-    "SELECT 'column ' || n.nspname || '.' || c.relname || ' ' || a.attname || ' '"
-    " || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE ''"
-    " END || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')"
-    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-    " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm') AND "
-    USER_NS("n") " UNION ALL "
-    "SELECT 'index ' || n.nspname || '.' || ci.relname || ' ' || pg_get_indexdef(i.indexrelid)"
-    " FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid"
-    " JOIN pg_namespace n ON n.oid = ci.relnamespace WHERE " USER_NS("n") " UNION ALL "
-    "SELECT 'type ' || n.nspname || '.' || t.typname || ' enum '"
-    " || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)"
-    " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
-    " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS("n")
-    " GROUP BY n.nspname, t.typname";
+    " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND " USER_NS(
+        "n") " UNION ALL "
+             "SELECT 'column ' || n.nspname || '.' || c.relname || ' ' || a.attname || ' '"
+             " || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' "
+             "ELSE ''"
+             " END || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')"
+             " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+             " JOIN pg_namespace n ON n.oid = c.relnamespace"
+             " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+             " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm') "
+             "AND " USER_NS(
+                 "n") " UNION ALL "
+                      "SELECT 'index ' || n.nspname || '.' || ci.relname || ' ' || "
+                      "pg_get_indexdef(i.indexrelid)"
+                      " FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid"
+                      " JOIN pg_namespace n ON n.oid = ci.relnamespace WHERE " USER_NS(
+                          "n") " UNION ALL "
+                               "SELECT 'type ' || n.nspname || '.' || t.typname || ' enum '"
+                               " || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)"
+                               " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
+                               " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " USER_NS(
+                                   "n") " GROUP BY n.nspname, t.typname";
 
 static const char migrations_table_sql[] =
     "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relname = 'payload_migrations' AND c.relkind IN ('r', 'p') AND " USER_NS("n")
-    " ORDER BY n.nspname = 'public' DESC, n.nspname LIMIT 1";
+    " WHERE c.relname = 'payload_migrations' AND c.relkind IN ('r', 'p') AND " USER_NS(
+        "n") " ORDER BY n.nspname = 'public' DESC, n.nspname LIMIT 1";
 
 int
 lcb_fingerprint_exact(double reltuples, long long exact_limit)
@@ -171,8 +176,7 @@ take_migration(struct lcb_fingerprint *fp, struct lcb_pg *pg, struct lcb_err *er
     if (lcb_pg_rows_count(r) > 0) {
         fp->has_migration = 1;
         fp->migration_name = lcb_xstrdup(lcb_pg_rows_get(r, 0, 0) ? lcb_pg_rows_get(r, 0, 0) : "");
-        fp->migration_batch =
-            lcb_xstrdup(lcb_pg_rows_get(r, 0, 1) ? lcb_pg_rows_get(r, 0, 1) : "");
+        fp->migration_batch = lcb_xstrdup(lcb_pg_rows_get(r, 0, 1) ? lcb_pg_rows_get(r, 0, 1) : "");
         fp->migration_at = lcb_xstrdup(lcb_pg_rows_get(r, 0, 2) ? lcb_pg_rows_get(r, 0, 2) : "");
     }
     lcb_pg_rows_free(r);
@@ -189,8 +193,9 @@ lcb_fingerprint_take(struct lcb_fingerprint *out, struct lcb_pg *pg, long long e
     out->database = lcb_xstrdup(lcb_pg_dbname(pg));
     out->server_version = lcb_xstrdup(lcb_pg_server_version(pg));
     /* one consistent, read-only view; names fully qualified; times in UTC */
-    if (lcb_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                        "SET LOCAL search_path = pg_catalog; SET LOCAL TimeZone = 'UTC'",
+    if (lcb_pg_exec(pg,
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                    "SET LOCAL search_path = pg_catalog; SET LOCAL TimeZone = 'UTC'",
                     err) < 0)
         goto fail;
     if (take_tables(out, pg, err) < 0 || take_schema(out, pg, err) < 0 ||

@@ -5,8 +5,8 @@
  * A fingerprint holds, from one REPEATABLE READ READ ONLY transaction:
  *   - the row count of every user table: exact (count(*)) when the planner's estimate
  *     (pg_class.reltuples) is below exact_limit, else the estimate, marked as such;
- *   - a schema digest: SHA-256 over a canonical listing of tables, columns (name, type, nullability,
- *     default), indexes (their definitions) and enum types, one line per object, sorted;
+ *   - a schema digest: SHA-256 over a canonical listing of tables, columns (name, type,
+ * nullability, default), indexes (their definitions) and enum types, one line per object, sorted;
  *   - the latest payload_migrations entry (PayloadCMS), when that table exists.
  * It serialises to a JSON object for the backup's manifest and parses back from it.
  *
@@ -28,9 +28,9 @@ struct lcb_json;
 #define LCB_FP_DEFAULT_EXACT_LIMIT 1000000LL
 
 struct lcb_fp_table {
-    char *name;     /* "public.users" (schema-qualified, unquoted) */
+    char *name; /* "public.users" (schema-qualified, unquoted) */
     long long rows;
-    int estimate;   /* rows is pg_class.reltuples, not count(*) */
+    int estimate; /* rows is pg_class.reltuples, not count(*) */
 };
 
 struct lcb_fingerprint {
@@ -41,11 +41,11 @@ struct lcb_fingerprint {
     struct lcb_fp_table *tables; /* sorted by name */
     size_t ntables;
     char schema_sha256[65];
-    size_t schema_objects;       /* lines in the canonical listing */
+    size_t schema_objects; /* lines in the canonical listing */
     int has_migration;
     char *migration_name;
     char *migration_batch;
-    char *migration_at;          /* created_at as the server prints it */
+    char *migration_at; /* created_at as the server prints it */
 };
 
 /* Take a fingerprint (the connection should be read-only; the transaction is). exact_limit 0 means

@@ -92,8 +92,7 @@ lcb_snap_tags_base(struct lcb_snap_tags *t, const struct lcb_job_ctx *jc, const 
 
 int
 snap_backup_begin(const struct lcb_job_ctx *jc, struct lcb_backup *b, const char *kind,
-                  const char *target, const char *source, const char *region,
-                  struct lcb_err *err)
+                  const char *target, const char *source, const char *region, struct lcb_err *err)
 {
     memset(b, 0, sizeof(*b));
     b->kind = lcb_xstrdup(kind);
@@ -226,20 +225,19 @@ lcb_snap_locate(struct lcb_catalog *cat, const struct lcb_backup *b, const char 
         *location = b->location;
         *region = b->region ? b->region : here;
         if (!b->location || !*b->location)
-            return lcb_err_set(err, LCB_ENOTFOUND, "backup %s has no snapshot (status %s)",
-                               b->id, b->status);
+            return lcb_err_set(err, LCB_ENOTFOUND, "backup %s has no snapshot (status %s)", b->id,
+                               b->status);
         return 0;
     }
     if (lcb_snap_copies(cat, b->id, copies, ncopies, err) < 0)
         return -1;
     for (i = 0; i < *ncopies; i++) {
         struct lcb_snap_copy *c = &(*copies)[i];
-        if (strcmp(c->region, here) == 0 && strcmp(c->status, "completed") == 0 &&
-            *c->location) {
+        if (strcmp(c->region, here) == 0 && strcmp(c->status, "completed") == 0 && *c->location) {
             *location = c->location;
             *region = c->region;
-            lcb_log(LCB_INFO, "snapshot.copy.used", "using the copy of %s in %s: %s", b->id,
-                    here, c->location);
+            lcb_log(LCB_INFO, "snapshot.copy.used", "using the copy of %s in %s: %s", b->id, here,
+                    c->location);
             return 0;
         }
     }
@@ -339,8 +337,8 @@ snap_copy_key(const struct lcb_job_ctx *jc, const struct lcb_snap_opts *o)
 /* ---- waiting ---- */
 
 int
-lcb_snap_wait(const char *event, const char *what, int64_t timeout, lcb_snap_poll_fn poll,
-              void *ud, double *secs, struct lcb_err *err)
+lcb_snap_wait(const char *event, const char *what, int64_t timeout, lcb_snap_poll_fn poll, void *ud,
+              double *secs, struct lcb_err *err)
 {
     struct lcb_waiter w;
     struct lcb_buf status = LCB_BUF_INIT;
@@ -408,7 +406,7 @@ int
 lcb_snap_wait_rds_snapshot(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char *id,
                            int64_t timeout, struct lcb_err *err)
 {
-    struct rds_poll p = { c, id, 0, out, NULL };
+    struct rds_poll p = {c, id, 0, out, NULL};
     char what[320];
 
     memset(out, 0, sizeof(*out));
@@ -434,7 +432,7 @@ int
 lcb_snap_wait_rds_instance(struct lcb_rds_instance *out, struct lcb_rds *c, const char *id,
                            int64_t timeout, int for_snapshot, double *secs, struct lcb_err *err)
 {
-    struct rds_poll p = { c, id, for_snapshot, NULL, out };
+    struct rds_poll p = {c, id, for_snapshot, NULL, out};
     char what[200];
 
     memset(out, 0, sizeof(*out));
@@ -487,10 +485,9 @@ poll_ec2_snapshots(void *ud, struct lcb_buf *status, struct lcb_err *err)
 
 int
 lcb_snap_wait_ec2_snapshots(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c,
-                            const char *const *ids, size_t n, int64_t timeout,
-                            struct lcb_err *err)
+                            const char *const *ids, size_t n, int64_t timeout, struct lcb_err *err)
 {
-    struct ec2_poll p = { c, ids, n, out, NULL, NULL };
+    struct ec2_poll p = {c, ids, n, out, NULL, NULL};
     char what[160];
 
     out->items = NULL;
@@ -516,7 +513,7 @@ int
 lcb_snap_wait_ec2_volume(struct lcb_ec2_volume *out, struct lcb_ec2 *c, const char *id,
                          int64_t timeout, double *secs, struct lcb_err *err)
 {
-    struct ec2_poll p = { c, NULL, 0, NULL, out, id };
+    struct ec2_poll p = {c, NULL, 0, NULL, out, id};
     char what[160];
 
     memset(out, 0, sizeof(*out));

@@ -24,8 +24,8 @@ pick_volumes(struct lcb_ec2_volume_list *out, struct lcb_ec2 *ec2, const struct 
     if (t->nvolume_ids) {
         for (i = 0; i < t->nvolume_ids; i++)
             lcb_buf_addf(source, "%s%s", i ? "," : "", t->volume_ids[i]);
-        if (lcb_ec2_volume_list(out, ec2, (const char *const *)t->volume_ids, t->nvolume_ids,
-                                NULL, 0, err) < 0)
+        if (lcb_ec2_volume_list(out, ec2, (const char *const *)t->volume_ids, t->nvolume_ids, NULL,
+                                0, err) < 0)
             return -1;
     } else {
         if (t->instance_id) {
@@ -41,10 +41,12 @@ pick_volumes(struct lcb_ec2_volume_list *out, struct lcb_ec2 *ec2, const struct 
                          t->tags[i].value);
         }
         for (i = 0; i < nf; i++)
-            f[i] = (struct lcb_query_filter){ names[i], vals[i], 1 };
+            f[i] = (struct lcb_query_filter){names[i], vals[i], 1};
         if (nf == 0)
-            return lcb_err_set(err, LCB_ECONFIG, "EBS target %s names no volume_ids, tags or "
-                               "instance_id", t->name);
+            return lcb_err_set(err, LCB_ECONFIG,
+                               "EBS target %s names no volume_ids, tags or "
+                               "instance_id",
+                               t->name);
         if (lcb_ec2_volume_list(out, ec2, NULL, 0, f, nf, err) < 0)
             return -1;
     }
@@ -91,8 +93,8 @@ take(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *ec2, const struct lcb_jo
     for (i = 0; i < vols->n; i++) {
         snprintf(desc, sizeof(desc), "lcbackup %s %s %s", backup_id, t->name, vols->items[i].id);
         snapshot_tags(&tags, jc, backup_id, t, &vols->items[i]);
-        if (lcb_ec2_snapshot_create(&out->items[out->n], &a, ec2, vols->items[i].id, desc,
-                                    tags.tag, tags.n, LCB_SNAP_TAG_BACKUP_ID, err) < 0)
+        if (lcb_ec2_snapshot_create(&out->items[out->n], &a, ec2, vols->items[i].id, desc, tags.tag,
+                                    tags.n, LCB_SNAP_TAG_BACKUP_ID, err) < 0)
             return -1;
         out->n++;
         *adopted |= a;
@@ -115,8 +117,8 @@ static int
 dry_run(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, const struct lcb_target *t,
         const struct lcb_snap_opts *o, struct lcb_err *err)
 {
-    struct lcb_ec2_volume_list vols = { NULL, 0 };
-    struct lcb_ec2_snapshot_list snaps = { NULL, 0 };
+    struct lcb_ec2_volume_list vols = {NULL, 0};
+    struct lcb_ec2_snapshot_list snaps = {NULL, 0};
     struct lcb_buf source = LCB_BUF_INIT;
     const char *dest = snap_copy_region(jc, t, o);
     int adopted, rc = -1;
@@ -129,16 +131,21 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, const struct lcb_targ
                 vols.items[i].size_gib, vols.items[i].state ? vols.items[i].state : "?");
     take(&snaps, ec2, jc, t, "new-backup-id", &vols, &adopted, err);
     if (dest) {
-        struct lcb_ec2 dst = { jc->aws, dest, jc->out };
+        struct lcb_ec2 dst = {jc->aws, dest, jc->out};
         struct lcb_snap_tags tags;
         struct lcb_ec2_snapshot c;
         fprintf(jc->out, "# once the snapshots are completed, for each of them:\n");
         lcb_snap_tags_base(&tags, jc, "new-backup-id", "ebs", t->name);
         lcb_snap_tags_set(&tags, LCB_SNAP_TAG_COPY_OF, "(region/snapshot id)");
         {
-            struct lcb_ec2_copy_req r = { lcb_ec2_region(ec2), "(the snapshot id)",
-                                          "lcbackup copy", snap_copy_key(jc, o), 0, tags.tag,
-                                          tags.n, LCB_SNAP_TAG_COPY_OF };
+            struct lcb_ec2_copy_req r = {lcb_ec2_region(ec2),
+                                         "(the snapshot id)",
+                                         "lcbackup copy",
+                                         snap_copy_key(jc, o),
+                                         0,
+                                         tags.tag,
+                                         tags.n,
+                                         LCB_SNAP_TAG_COPY_OF};
             lcb_ec2_snapshot_copy(&c, &adopted, &dst, &r, err);
             lcb_ec2_snapshot_release(&c);
         }
@@ -152,12 +159,11 @@ out:
 }
 
 static int
-finish(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, struct lcb_backup *b,
-       struct lcb_json *m, const struct lcb_ec2_snapshot_list *taken,
-       const struct lcb_ec2_volume_list *vols, const char *dest, const struct lcb_snap_opts *o,
-       struct lcb_err *err)
+finish(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, struct lcb_backup *b, struct lcb_json *m,
+       const struct lcb_ec2_snapshot_list *taken, const struct lcb_ec2_volume_list *vols,
+       const char *dest, const struct lcb_snap_opts *o, struct lcb_err *err)
 {
-    struct lcb_ec2_snapshot_list done = { NULL, 0 };
+    struct lcb_ec2_snapshot_list done = {NULL, 0};
     char **ids = snapshot_ids(taken);
     struct lcb_err e2;
     int rc = -1;
@@ -178,8 +184,8 @@ finish(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, struct lcb_backup *b,
     lcb_log(LCB_INFO, "ebs.snapshot.done", "%s: %zu snapshot%s completed (%s)", b->id, done.n,
             done.n == 1 ? "" : "s", b->location);
     rc = 0;
-    if (dest && snap_ec2_copy(jc, b, m, &done, dest, snap_copy_key(jc, o), o->no_wait, o->timeout,
-                              err) < 0)
+    if (dest &&
+        snap_ec2_copy(jc, b, m, &done, dest, snap_copy_key(jc, o), o->no_wait, o->timeout, err) < 0)
         rc = -1;
 out:
     free(ids);
@@ -194,10 +200,10 @@ lcb_snap_backup_ebs(const struct lcb_job_ctx *jc, const struct lcb_target *t,
 {
     static const struct lcb_snap_opts none;
     const struct lcb_snap_opts *o = opts ? opts : &none;
-    struct lcb_ec2 ec2 = { jc->aws, NULL, jc->dry_run ? jc->out : NULL };
+    struct lcb_ec2 ec2 = {jc->aws, NULL, jc->dry_run ? jc->out : NULL};
     const char *region = lcb_aws_region(jc->aws), *dest = snap_copy_region(jc, t, o);
-    struct lcb_ec2_volume_list vols = { NULL, 0 };
-    struct lcb_ec2_snapshot_list snaps = { NULL, 0 };
+    struct lcb_ec2_volume_list vols = {NULL, 0};
+    struct lcb_ec2_snapshot_list snaps = {NULL, 0};
     struct lcb_buf source = LCB_BUF_INIT;
     struct lcb_backup b;
     struct lcb_json *m;
@@ -298,8 +304,8 @@ start_copies(struct lcb_ec2_snapshot_list *copies, const struct lcb_job_ctx *jc,
     copies->n = 0;
     for (i = 0; i < src->n; i++) {
         const struct lcb_ec2_snapshot *s = &src->items[i];
-        struct lcb_ec2_copy_req r = { b->region, s->id, desc, kms, s->encrypted, NULL, 0,
-                                      LCB_SNAP_TAG_COPY_OF };
+        struct lcb_ec2_copy_req r = {b->region,    s->id, desc, kms,
+                                     s->encrypted, NULL,  0,    LCB_SNAP_TAG_COPY_OF};
         lcb_snap_tags_base(&tags, jc, b->id, "ebs", b->target);
         for (j = 0; j < s->ntags; j++)
             if (strncmp(s->tags[j].key, "aws:", 4) != 0)
@@ -343,8 +349,8 @@ snap_ec2_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
               const struct lcb_ec2_snapshot_list *src, const char *dest, const char *kms,
               int no_wait, int64_t timeout, struct lcb_err *err)
 {
-    struct lcb_ec2 dst = { jc->aws, dest, NULL };
-    struct lcb_ec2_snapshot_list copies = { NULL, 0 }, done = { NULL, 0 };
+    struct lcb_ec2 dst = {jc->aws, dest, NULL};
+    struct lcb_ec2_snapshot_list copies = {NULL, 0}, done = {NULL, 0};
     struct lcb_buf loc = LCB_BUF_INIT;
     char **ids = NULL;
     int rc = -1;
@@ -364,8 +370,8 @@ snap_ec2_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
     if (no_wait)
         goto out;
     ids = snapshot_ids(&copies);
-    if (lcb_snap_wait_ec2_snapshots(&done, &dst, (const char *const *)ids, copies.n, timeout,
-                                    err) < 0) {
+    if (lcb_snap_wait_ec2_snapshots(&done, &dst, (const char *const *)ids, copies.n, timeout, err) <
+        0) {
         rc = copy_failed(jc, b, dest, lcb_buf_str(&loc), err);
         goto out;
     }
@@ -412,7 +418,7 @@ int
 lcb_job_delete_ebs(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
                    struct lcb_job_deleted *out, struct lcb_err *err)
 {
-    struct lcb_ec2 ec2 = { jc->aws, b->region, jc->dry_run ? jc->out : NULL };
+    struct lcb_ec2 ec2 = {jc->aws, b->region, jc->dry_run ? jc->out : NULL};
     struct lcb_snap_copy *copies = NULL;
     size_t n = 0, i;
     int rc = -1;
@@ -423,7 +429,7 @@ lcb_job_delete_ebs(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
     if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        struct lcb_ec2 dst = { jc->aws, copies[i].region, ec2.dry_run };
+        struct lcb_ec2 dst = {jc->aws, copies[i].region, ec2.dry_run};
         if (*copies[i].location && strcmp(copies[i].status, "deleted") != 0 &&
             delete_ids(&dst, copies[i].location, &out->objects, err) < 0)
             goto out;
@@ -453,8 +459,8 @@ int
 snap_ec2_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_json *m,
                  int64_t wait, int *changed, struct lcb_err *err)
 {
-    struct lcb_ec2 ec2 = { jc->aws, b->region, NULL };
-    struct lcb_ec2_snapshot_list s = { NULL, 0 };
+    struct lcb_ec2 ec2 = {jc->aws, b->region, NULL};
+    struct lcb_ec2_snapshot_list s = {NULL, 0};
     const char *dest = lcb_json_get_str(m, "copy_to");
     struct lcb_snap_copy *copies = NULL;
     char *list = lcb_xstrdup(b->location), *ids[64];
@@ -463,8 +469,8 @@ snap_ec2_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
 
     if (wait > 0) {
         rc = lcb_snap_wait_ec2_snapshots(&s, &ec2, (const char *const *)ids, n, wait, err);
-    } else if ((rc = lcb_ec2_snapshot_list(&s, &ec2, (const char *const *)ids, n, NULL, 0,
-                                           err)) == 0) {
+    } else if ((rc = lcb_ec2_snapshot_list(&s, &ec2, (const char *const *)ids, n, NULL, 0, err)) ==
+               0) {
         for (i = 0; i < s.n && rc == 0; i++) {
             enum lcb_wait w = lcb_ec2_snapshot_wait_state(s.items[i].state);
             if (w == LCB_WAIT_FAILED)
@@ -501,8 +507,8 @@ snap_ec2_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
     for (i = 0; i < nc; i++)
         have_copy |= dest && strcmp(copies[i].region, dest) == 0;
     if (dest && !have_copy)
-        rc = snap_ec2_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0,
-                           wait, err);
+        rc = snap_ec2_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0, wait,
+                           err);
 out:
     lcb_snap_copies_free(copies, nc);
     lcb_ec2_snapshot_list_release(&s);

@@ -56,8 +56,10 @@ ready_instance(struct lcb_rds_instance *out, struct lcb_rds *rds, const char *id
     if (lcb_rds_instance_snapshottable(out->status))
         return 0;
     if (lcb_rds_instance_wait_state(out->status) == LCB_WAIT_FAILED)
-        return lcb_err_set(err, LCB_EREFUSED, "DB instance %s is %s: it cannot be snapshotted "
-                           "until it is available again", id, out->status);
+        return lcb_err_set(err, LCB_EREFUSED,
+                           "DB instance %s is %s: it cannot be snapshotted "
+                           "until it is available again",
+                           id, out->status);
     lcb_log(LCB_INFO, "rds.instance.busy", "DB instance %s is %s: waiting for it (up to %s)", id,
             out->status,
             lcb_duration_fmt(timeout ? timeout : LCB_SNAP_DEFAULT_TIMEOUT, dur, sizeof(dur)));
@@ -86,8 +88,10 @@ fingerprint(const struct lcb_job_ctx *jc, const char *param, const char *secret,
         goto out;
     lcb_pg_url_describe(&u, &desc);
     if (in->address && (strcmp(in->address, u.host) != 0 || (in->port && in->port != u.port)))
-        lcb_log(LCB_WARN, "rds.fingerprint.endpoint", "%s points at %s:%d, not at %s's endpoint "
-                "%s:%d", secret ? secret : param, u.host, u.port, in->id, in->address, in->port);
+        lcb_log(LCB_WARN, "rds.fingerprint.endpoint",
+                "%s points at %s:%d, not at %s's endpoint "
+                "%s:%d",
+                secret ? secret : param, u.host, u.port, in->id, in->address, in->port);
     if (lcb_pg_connect(&pg, &u, 1, err) < 0 || lcb_fingerprint_take(&fp, pg, limit, err) < 0)
         goto out;
     lcb_fingerprint_json(&fp, &js);
@@ -186,8 +190,7 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_rds *rds, const struct lcb_targ
         return -1;
     fprintf(jc->out, "# %s: DB instance %s is %s\n", t->name, t->instance, in.status);
     if (param && !o->no_fingerprint)
-        fprintf(jc->out, "# fingerprint: read-only, through the URL in SSM parameter %s\n",
-                param);
+        fprintf(jc->out, "# fingerprint: read-only, through the URL in SSM parameter %s\n", param);
     else if (t->db_secret && !o->no_fingerprint)
         fprintf(jc->out, "# fingerprint: read-only, with the credentials in secret %s\n",
                 t->db_secret);
@@ -196,9 +199,10 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_rds *rds, const struct lcb_targ
                             LCB_SNAP_TAG_BACKUP_ID, err);
     lcb_rds_snapshot_release(&s);
     if (dest) {
-        struct lcb_rds dst = { jc->aws, dest, jc->out };
-        struct lcb_rds_copy_req r = { "(the snapshot's ARN)", lcb_rds_region(rds), name,
-                                      snap_copy_key(jc, o), NULL, 0, LCB_SNAP_TAG_BACKUP_ID };
+        struct lcb_rds dst = {jc->aws, dest, jc->out};
+        struct lcb_rds_copy_req r = {
+            "(the snapshot's ARN)", lcb_rds_region(rds), name, snap_copy_key(jc, o), NULL, 0,
+            LCB_SNAP_TAG_BACKUP_ID};
         fprintf(jc->out, "# once %s is available:\n", name);
         lcb_snap_tags_set(&tags, LCB_SNAP_TAG_COPY_OF, "(the snapshot's ARN)");
         r.tags = tags.tag;
@@ -212,14 +216,14 @@ dry_run(const struct lcb_job_ctx *jc, struct lcb_rds *rds, const struct lcb_targ
 
 /* The snapshot is there: wait for it, record it, copy it. */
 static int
-finish(const struct lcb_job_ctx *jc, struct lcb_rds *rds, struct lcb_backup *b,
-       struct lcb_json *m, const char *name, const char *dest, const struct lcb_snap_opts *o,
-       struct lcb_err *err)
+finish(const struct lcb_job_ctx *jc, struct lcb_rds *rds, struct lcb_backup *b, struct lcb_json *m,
+       const char *name, const char *dest, const struct lcb_snap_opts *o, struct lcb_err *err)
 {
     struct lcb_rds_snapshot snap;
     struct lcb_err e2;
     int rc = -1;
 
+    memset(&snap, 0, sizeof(snap));
     if (lcb_snap_wait_rds_snapshot(&snap, rds, name, o->timeout, err) < 0) {
         if (err->code == LCB_ETEMP || err->code == LCB_EINTR) {
             snap_backup_save(jc, b, m, "pending", &e2);
@@ -235,8 +239,8 @@ finish(const struct lcb_job_ctx *jc, struct lcb_rds *rds, struct lcb_backup *b,
     lcb_log(LCB_INFO, "rds.snapshot.done", "snapshot %s available (%lld GiB)", name,
             snap.allocated_gib);
     rc = 0;
-    if (dest && snap_rds_copy(jc, b, m, &snap, dest, snap_copy_key(jc, o), o->no_wait, o->timeout,
-                              err) < 0)
+    if (dest &&
+        snap_rds_copy(jc, b, m, &snap, dest, snap_copy_key(jc, o), o->no_wait, o->timeout, err) < 0)
         rc = -1;
 out:
     lcb_rds_snapshot_release(&snap);
@@ -250,7 +254,7 @@ lcb_snap_backup_rds(const struct lcb_job_ctx *jc, const struct lcb_target *t,
 {
     static const struct lcb_snap_opts none;
     const struct lcb_snap_opts *o = opts ? opts : &none;
-    struct lcb_rds rds = { jc->aws, NULL, jc->dry_run ? jc->out : NULL };
+    struct lcb_rds rds = {jc->aws, NULL, jc->dry_run ? jc->out : NULL};
     const char *region = lcb_aws_region(jc->aws), *dest = snap_copy_region(jc, t, o);
     struct lcb_rds_instance in;
     struct lcb_rds_snapshot snap;
@@ -291,8 +295,8 @@ lcb_snap_backup_rds(const struct lcb_job_ctx *jc, const struct lcb_target *t,
         goto fail;
     lcb_logf(LCB_INFO, "rds.snapshot.started",
              LCB_FIELDS(LCB_KV_S("snapshot", name), LCB_KV_S("backup", b.id)),
-             "snapshot %s of %s %s (backup %s)", name, t->instance,
-             adopted ? "adopted" : "started", b.id);
+             "snapshot %s of %s %s (backup %s)", name, t->instance, adopted ? "adopted" : "started",
+             b.id);
     snap_json_bool(m, "adopted", adopted);
     snap_rds_fill(&b, m, &snap, region);
     if (dest) {
@@ -302,8 +306,10 @@ lcb_snap_backup_rds(const struct lcb_job_ctx *jc, const struct lcb_target *t,
     if (snap_backup_save(jc, &b, m, o->no_wait ? "pending" : "running", err) < 0)
         goto out;
     if (o->no_wait) {
-        lcb_log(LCB_INFO, "rds.snapshot.pending", "%s recorded as pending: `lcbackup catalog "
-                "refresh` completes it%s", b.id, dest ? " and copies it" : "");
+        lcb_log(LCB_INFO, "rds.snapshot.pending",
+                "%s recorded as pending: `lcbackup catalog "
+                "refresh` completes it%s",
+                b.id, dest ? " and copies it" : "");
         rc = 0;
         goto out;
     }
@@ -383,16 +389,17 @@ snap_rds_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
               const struct lcb_rds_snapshot *src, const char *dest, const char *kms, int no_wait,
               int64_t timeout, struct lcb_err *err)
 {
-    struct lcb_rds dst = { jc->aws, dest, NULL };
+    struct lcb_rds dst = {jc->aws, dest, NULL};
     struct lcb_rds_snapshot c;
     struct lcb_snap_tags tags;
     int adopted = 0, rc = -1;
-    struct lcb_rds_copy_req r = { src->arn, b->region, src->id, kms, NULL, 0,
-                                  LCB_SNAP_TAG_BACKUP_ID };
+    struct lcb_rds_copy_req r = {
+        src->arn, b->region, src->id, kms, NULL, 0, LCB_SNAP_TAG_BACKUP_ID};
 
     memset(&c, 0, sizeof(c));
     if (src->encrypted && !kms) {
-        lcb_err_set(err, LCB_ECONFIG, "snapshot %s is encrypted: its copy in %s needs a KMS key "
+        lcb_err_set(err, LCB_ECONFIG,
+                    "snapshot %s is encrypted: its copy in %s needs a KMS key "
                     "there: set storage.dr_kms_key in the policy or give --copy-kms-key",
                     src->id, dest);
         return copy_failed(jc, b, dest, 0, err);
@@ -450,7 +457,7 @@ int
 lcb_job_delete_rds(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
                    struct lcb_job_deleted *out, struct lcb_err *err)
 {
-    struct lcb_rds rds = { jc->aws, b->region, jc->dry_run ? jc->out : NULL };
+    struct lcb_rds rds = {jc->aws, b->region, jc->dry_run ? jc->out : NULL};
     struct lcb_snap_copy *copies = NULL;
     size_t n = 0, i;
     int rc = -1;
@@ -461,7 +468,7 @@ lcb_job_delete_rds(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
     if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        struct lcb_rds dst = { jc->aws, copies[i].region, rds.dry_run };
+        struct lcb_rds dst = {jc->aws, copies[i].region, rds.dry_run};
         if (*copies[i].location && strcmp(copies[i].status, "deleted") != 0 &&
             delete_one(&dst, copies[i].location, &out->objects, err) < 0)
             goto out;
@@ -480,7 +487,7 @@ int
 snap_rds_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_json *m,
                  int64_t wait, int *changed, struct lcb_err *err)
 {
-    struct lcb_rds rds = { jc->aws, b->region, NULL };
+    struct lcb_rds rds = {jc->aws, b->region, NULL};
     struct lcb_rds_snapshot s;
     const char *dest = lcb_json_get_str(m, "copy_to");
     struct lcb_snap_copy *copies = NULL;
@@ -522,8 +529,8 @@ snap_rds_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
     for (i = 0; i < nc; i++)
         have_copy |= dest && strcmp(copies[i].region, dest) == 0;
     if (dest && !have_copy)
-        rc = snap_rds_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0,
-                           wait, err);
+        rc = snap_rds_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0, wait,
+                           err);
 out:
     lcb_snap_copies_free(copies, nc);
     lcb_rds_snapshot_release(&s);

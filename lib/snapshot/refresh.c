@@ -21,13 +21,13 @@ refresh_copy(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
          id = strtok_r(NULL, ",", &save)) {
         enum lcb_wait one;
         if (strcmp(b->kind, "rds") == 0) {
-            struct lcb_rds rds = { jc->aws, c->region, NULL };
+            struct lcb_rds rds = {jc->aws, c->region, NULL};
             struct lcb_rds_snapshot s;
             rc = lcb_rds_snapshot_get(&s, &rds, id, err);
             one = rc == 0 ? lcb_rds_snapshot_wait_state(s.status) : LCB_WAIT_FAILED;
             lcb_rds_snapshot_release(&s);
         } else {
-            struct lcb_ec2 ec2 = { jc->aws, c->region, NULL };
+            struct lcb_ec2 ec2 = {jc->aws, c->region, NULL};
             struct lcb_ec2_snapshot s;
             rc = lcb_ec2_snapshot_get(&s, &ec2, id, err);
             one = rc == 0 ? lcb_ec2_snapshot_wait_state(s.state) : LCB_WAIT_FAILED;
@@ -79,11 +79,12 @@ lcb_snap_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, int64_t wai
 
     *changed = 0;
     if (strcmp(b->kind, "rds") != 0 && strcmp(b->kind, "ebs") != 0)
-        return lcb_err_set(err, LCB_EUSAGE, "%s is a %s backup: refresh completes rds and ebs "
-                           "backups", b->id, b->kind);
+        return lcb_err_set(err, LCB_EUSAGE,
+                           "%s is a %s backup: refresh completes rds and ebs "
+                           "backups",
+                           b->id, b->kind);
     open = strcmp(b->status, "pending") == 0 || strcmp(b->status, "running") == 0 ||
-           (strcmp(b->status, "failed") == 0 && b->error &&
-            strncmp(b->error, "abandoned", 9) == 0);
+           (strcmp(b->status, "failed") == 0 && b->error && strncmp(b->error, "abandoned", 9) == 0);
     if (open && (!b->location || !*b->location)) {
         struct lcb_err why;
         lcb_err_set(&why, LCB_EFAIL, "no snapshot was recorded before its run ended");

@@ -9,10 +9,10 @@
  *
  * Catalog rows: kind rds|ebs, location = the snapshot id (EBS sets of several volumes: the ids
  * separated by commas, in the manifest's "snapshots" order), region = where it was taken,
- * taken_at = SnapshotCreateTime (EBS: the earliest startTime), size = allocated/volume GiB in bytes,
- * manifest = JSON (ARN, engine and version, size, encryption, KMS key, the source's settings for
- * restores, the database fingerprint for RDS). Copies go to the copies table (region, snapshot id).
- * A backup whose snapshot is not available yet when lcbackup stops waiting is "pending":
+ * taken_at = SnapshotCreateTime (EBS: the earliest startTime), size = allocated/volume GiB in
+ * bytes, manifest = JSON (ARN, engine and version, size, encryption, KMS key, the source's settings
+ * for restores, the database fingerprint for RDS). Copies go to the copies table (region, snapshot
+ * id). A backup whose snapshot is not available yet when lcbackup stops waiting is "pending":
  * lcb_snap_refresh() completes it (and starts the copy it still owes).
  *
  * Ownership: everything is borrowed from the caller; filled structs are caller-owned.
@@ -80,8 +80,7 @@ int lcb_job_delete_rds(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
 int lcb_job_delete_ebs(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
                        struct lcb_job_deleted *out, struct lcb_err *err);
 /* Mark a backup and its copies deleted in the catalog (with an event). */
-int lcb_snap_mark_deleted(const struct lcb_job_ctx *jc, const char *backup_id,
-                          struct lcb_err *err);
+int lcb_snap_mark_deleted(const struct lcb_job_ctx *jc, const char *backup_id, struct lcb_err *err);
 /* Why a backup must not be deleted now, into why (empty when it may): a hold, or a lock until a
  * time in the future ("retain_until" or "object_lock.retain_until" in its manifest). */
 int lcb_snap_protected(const struct lcb_backup *b, char *why, size_t size);
@@ -89,8 +88,8 @@ int lcb_snap_protected(const struct lcb_backup *b, char *why, size_t size);
 /* Complete a pending (or running, or abandoned-with-a-snapshot) rds/ebs backup from what AWS says
  * now, waiting up to wait seconds (0: look once); start the copy it still owes. *changed is set
  * when the row changed. Returns 0, or -1 (LCB_ETEMP while AWS is unreachable). */
-int lcb_snap_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, int64_t wait,
-                     int *changed, struct lcb_err *err);
+int lcb_snap_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, int64_t wait, int *changed,
+                     struct lcb_err *err);
 
 /* ---- shared pieces ---- */
 

@@ -158,20 +158,21 @@ test_parse_fixtures(void)
 static void
 test_describe_rules(void)
 {
-    struct lcb_ec2 c = { NULL, NULL, NULL };
+    struct lcb_ec2 c = {NULL, NULL, NULL};
     struct lcb_ec2_snapshot_list l;
     struct lcb_ec2_volume_list vl;
     struct lcb_err err;
-    const char *ids[] = { "snap-0123456789abcdef0" };
-    const char *name[] = { "legocity-broker-data" };
-    const struct lcb_query_filter f[] = { { "tag:Name", name, 1 } };
+    const char *ids[] = {"snap-0123456789abcdef0"};
+    const char *name[] = {"legocity-broker-data"};
+    const struct lcb_query_filter f[] = {{"tag:Name", name, 1}};
 
     /* by filter: Owner.1=self, MaxResults, every page */
     mock_reset();
     mock_reply_fixture(200, NULL, "ec2-describe-snapshots.xml");
-    mock_reply(200, NULL, "<DescribeSnapshotsResponse><snapshotSet><item><snapshotId>snap-03"
-                          "</snapshotId><status>completed</status></item></snapshotSet>"
-                          "</DescribeSnapshotsResponse>");
+    mock_reply(200, NULL,
+               "<DescribeSnapshotsResponse><snapshotSet><item><snapshotId>snap-03"
+               "</snapshotId><status>completed</status></item></snapshotSet>"
+               "</DescribeSnapshotsResponse>");
     CHECK_INT(lcb_ec2_snapshot_list(&l, &c, NULL, 0, f, 1, &err), 0);
     CHECK_INT(l.n, 3);
     CHECK(body_has(0, "Owner.1=self"));
@@ -210,8 +211,8 @@ test_describe_rules(void)
 }
 
 static const struct lcb_query_tag tags[] = {
-    { "lcbackup:backup-id", "ebs-20261128T023000-9c1e2f" },
-    { "Name", "legocity-broker-data" },
+    {"lcbackup:backup-id", "ebs-20261128T023000-9c1e2f"},
+    {"Name", "legocity-broker-data"},
 };
 
 static const char created[] =
@@ -222,34 +223,37 @@ static const char created[] =
 static void
 test_create_and_adopt(void)
 {
-    struct lcb_ec2 c = { NULL, NULL, NULL };
+    struct lcb_ec2 c = {NULL, NULL, NULL};
     struct lcb_ec2_snapshot s;
     struct lcb_err err;
     int adopted = -1;
 
     mock_reset();
     mock_reply(200, NULL, created);
-    CHECK_INT(lcb_ec2_snapshot_create(&s, &adopted, &c, "vol-0b40ce7da7a5e0d01", "lcbackup x",
-                                      tags, 2, "lcbackup:backup-id", &err),
+    CHECK_INT(lcb_ec2_snapshot_create(&s, &adopted, &c, "vol-0b40ce7da7a5e0d01", "lcbackup x", tags,
+                                      2, "lcbackup:backup-id", &err),
               0);
     CHECK_INT(adopted, 0);
     CHECK_INT(mock_calls[0].no_blind_retry, 1);
-    CHECK_STR(lcb_buf_str(&mock_calls[0].body),
-              "Action=CreateSnapshot&Version=2016-11-15&VolumeId=vol-0b40ce7da7a5e0d01"
-              "&Description=lcbackup+x&TagSpecification.1.ResourceType=snapshot"
-              "&TagSpecification.1.Tag.1.Key=lcbackup%3Abackup-id"
-              "&TagSpecification.1.Tag.1.Value=ebs-20261128T023000-9c1e2f"
-              "&TagSpecification.1.Tag.2.Key=Name&TagSpecification.1.Tag.2.Value=legocity-broker-data");
+    CHECK_STR(
+        lcb_buf_str(&mock_calls[0].body),
+        "Action=CreateSnapshot&Version=2016-11-15&VolumeId=vol-0b40ce7da7a5e0d01"
+        "&Description=lcbackup+x&TagSpecification.1.ResourceType=snapshot"
+        "&TagSpecification.1.Tag.1.Key=lcbackup%3Abackup-id"
+        "&TagSpecification.1.Tag.1.Value=ebs-20261128T023000-9c1e2f"
+        "&TagSpecification.1.Tag.2.Key=Name&TagSpecification.1.Tag.2.Value=legocity-broker-data");
     CHECK_STR(s.id, "snap-0a1b2c3d4e5f60719");
     lcb_ec2_snapshot_release(&s);
 
     /* a 503 Unavailable after the snapshot started: found by its tag and volume, adopted */
     mock_reset();
-    mock_reply(503, NULL, "<Response><Errors><Error><Code>Unavailable</Code><Message>x</Message>"
-                          "</Error></Errors></Response>");
-    mock_reply(200, NULL, "<DescribeSnapshotsResponse><snapshotSet><item><snapshotId>"
-                          "snap-0a1b2c3d4e5f60719</snapshotId><status>pending</status></item>"
-                          "</snapshotSet></DescribeSnapshotsResponse>");
+    mock_reply(503, NULL,
+               "<Response><Errors><Error><Code>Unavailable</Code><Message>x</Message>"
+               "</Error></Errors></Response>");
+    mock_reply(200, NULL,
+               "<DescribeSnapshotsResponse><snapshotSet><item><snapshotId>"
+               "snap-0a1b2c3d4e5f60719</snapshotId><status>pending</status></item>"
+               "</snapshotSet></DescribeSnapshotsResponse>");
     CHECK_INT(lcb_ec2_snapshot_create(&s, &adopted, &c, "vol-0b40ce7da7a5e0d01", "x", tags, 2,
                                       "lcbackup:backup-id", &err),
               0);
@@ -282,7 +286,7 @@ test_create_and_adopt(void)
 static void
 test_create_snapshots(void)
 {
-    struct lcb_ec2 c = { NULL, NULL, NULL };
+    struct lcb_ec2 c = {NULL, NULL, NULL};
     struct lcb_ec2_snapshot_list l;
     struct lcb_err err;
     int adopted;
@@ -305,13 +309,14 @@ test_create_snapshots(void)
 static void
 test_copy(void)
 {
-    struct lcb_ec2 c = { NULL, "eu-central-1", NULL };
+    struct lcb_ec2 c = {NULL, "eu-central-1", NULL};
     struct lcb_ec2_snapshot s;
     struct lcb_err err;
     int adopted;
-    const struct lcb_query_tag ct[] = { { "lcbackup:copy-of", "eu-west-1/snap-0123456789abcdef0" } };
-    struct lcb_ec2_copy_req r = { "eu-west-1", "snap-0123456789abcdef0", "copy",
-                                  "alias/legocity-backups", 0, ct, 1, "lcbackup:copy-of" };
+    const struct lcb_query_tag ct[] = {{"lcbackup:copy-of", "eu-west-1/snap-0123456789abcdef0"}};
+    struct lcb_ec2_copy_req r = {
+        "eu-west-1", "snap-0123456789abcdef0", "copy", "alias/legocity-backups", 0, ct,
+        1,           "lcbackup:copy-of"};
 
     mock_reset();
     mock_reply_fixture(200, NULL, "ec2-copy-snapshot.xml");
@@ -349,7 +354,7 @@ test_volume_and_dry_run(void)
     char *text = NULL;
     size_t len = 0;
     FILE *out;
-    struct lcb_ec2 c = { NULL, NULL, NULL };
+    struct lcb_ec2 c = {NULL, NULL, NULL};
     struct lcb_ec2_volume v;
     struct lcb_ec2_snapshot s;
     struct lcb_err err;

@@ -33,23 +33,23 @@ test_exact_or_estimate(void)
 static void
 test_digest(void)
 {
-    char *a[] = { lcb_xstrdup("table public.b r"), lcb_xstrdup("column public.b id integer"),
-                  lcb_xstrdup("table public.a r") };
-    char *b[] = { lcb_xstrdup("table public.a r"), lcb_xstrdup("table public.b r"),
-                  lcb_xstrdup("column public.b id integer") };
-    char *c[] = { lcb_xstrdup("table public.a r"), lcb_xstrdup("table public.b r"),
-                  lcb_xstrdup("column public.b id bigint") };
-    char *one[] = { lcb_xstrdup("b"), lcb_xstrdup("a") };
+    char *a[] = {lcb_xstrdup("table public.b r"), lcb_xstrdup("column public.b id integer"),
+                 lcb_xstrdup("table public.a r")};
+    char *b[] = {lcb_xstrdup("table public.a r"), lcb_xstrdup("table public.b r"),
+                 lcb_xstrdup("column public.b id integer")};
+    char *c[] = {lcb_xstrdup("table public.a r"), lcb_xstrdup("table public.b r"),
+                 lcb_xstrdup("column public.b id bigint")};
+    char *one[] = {lcb_xstrdup("b"), lcb_xstrdup("a")};
     char da[65], db[65], dc[65], d1[65], want[LCB_SHA256_HEX];
     size_t i;
 
     lcb_fingerprint_digest(a, 3, da);
     lcb_fingerprint_digest(b, 3, db);
     lcb_fingerprint_digest(c, 3, dc);
-    CHECK_STR(da, db);                 /* the order objects are listed in does not matter */
-    CHECK(strcmp(da, dc) != 0);        /* a column type does */
+    CHECK_STR(da, db);          /* the order objects are listed in does not matter */
+    CHECK(strcmp(da, dc) != 0); /* a column type does */
     CHECK_STR(a[0], "column public.b id integer"); /* sorted bytewise, in place */
-    lcb_fingerprint_digest(one, 2, d1); /* known answer: sha256("a\nb\n") */
+    lcb_fingerprint_digest(one, 2, d1);            /* known answer: sha256("a\nb\n") */
     lcb_sha256_hex("a\nb\n", 4, want);
     CHECK_STR(d1, want);
     CHECK_STR(d1, "911169ddaaf146aff539f58c26c489af3b892dff0fe283c1c264c65ae5aa59a2");
@@ -72,9 +72,9 @@ sample(struct lcb_fingerprint *fp)
     fp->exact_limit = 1000000;
     fp->ntables = 3;
     fp->tables = lcb_xcalloc(3, sizeof(*fp->tables));
-    fp->tables[0] = (struct lcb_fp_table){ lcb_xstrdup("public.map_layers"), 12000, 0 };
-    fp->tables[1] = (struct lcb_fp_table){ lcb_xstrdup("public.users"), 200, 0 };
-    fp->tables[2] = (struct lcb_fp_table){ lcb_xstrdup("audit.events \"q\""), 9000000, 1 };
+    fp->tables[0] = (struct lcb_fp_table){lcb_xstrdup("public.map_layers"), 12000, 0};
+    fp->tables[1] = (struct lcb_fp_table){lcb_xstrdup("public.users"), 200, 0};
+    fp->tables[2] = (struct lcb_fp_table){lcb_xstrdup("audit.events \"q\""), 9000000, 1};
     snprintf(fp->schema_sha256, sizeof(fp->schema_sha256), "%064d", 7);
     fp->schema_objects = 102;
     fp->has_migration = 1;
@@ -146,7 +146,7 @@ test_compare(void)
     CHECK(strstr(lcb_buf_str(&r), "table public.users: 199 rows, want 200\n") != NULL);
     lcb_buf_reset(&r);
     CHECK_INT(lcb_fingerprint_compare(&want, &got, 0.01, &r), 0); /* within 1% */
-    got.tables[2].rows = 9500000; /* estimates: 10% at least */
+    got.tables[2].rows = 9500000;                                 /* estimates: 10% at least */
     CHECK_INT(lcb_fingerprint_compare(&want, &got, 0, &r), 1);
     got.tables[2].rows = 11000000;
     lcb_buf_reset(&r);
@@ -184,8 +184,11 @@ test_pg_url(void)
     struct lcb_err err;
     char line[1024];
 
-    CHECK_INT(lcb_pg_url_parse(&u, "postgres://payload_admin:Lc-ed96%40d6:18@127.0.0.1:32877/payload"
-                                   "?sslmode=require&connect_timeout=5", &err), 0);
+    CHECK_INT(lcb_pg_url_parse(&u,
+                               "postgres://payload_admin:Lc-ed96%40d6:18@127.0.0.1:32877/payload"
+                               "?sslmode=require&connect_timeout=5",
+                               &err),
+              0);
     CHECK_STR(u.user, "payload_admin");
     CHECK_STR(lcb_secret_get(&u.password), "Lc-ed96@d6:18");
     CHECK_STR(u.host, "127.0.0.1");

@@ -38,7 +38,8 @@ lcb_aws_presign(struct lcb_aws *aws, const struct lcb_aws_req *req, int64_t expi
         snprintf(presigned_query + strlen(presigned_query),
                  sizeof(presigned_query) - strlen(presigned_query), "%s=%s\n", req->query[i].name,
                  req->query[i].value ? req->query[i].value : "");
-    lcb_buf_addf(url, "https://rds.%s.amazonaws.com/?Action=%s&X-Amz-Expires=%lld&X-Amz-Signature=ab12",
+    lcb_buf_addf(url,
+                 "https://rds.%s.amazonaws.com/?Action=%s&X-Amz-Expires=%lld&X-Amz-Signature=ab12",
                  req->region, req->operation, (long long)expires);
     return 0;
 }
@@ -78,11 +79,19 @@ test_identifiers(void)
         const char *id;
         int ok;
     } cases[] = {
-        { "legocity-payload-db", 1 }, { "a", 1 },          { "A1-b2", 1 },
-        { "", 0 },                    { "1db", 0 },        { "-db", 0 },
-        { "db-", 0 },                 { "db--x", 0 },      { "db_x", 0 },
-        { "db.x", 0 },                { "db:x", 0 },       { "rds:db-2026-11-28-02-15", 0 },
-        { "caf\xc3\xa9", 0 },
+        {"legocity-payload-db", 1},
+        {"a", 1},
+        {"A1-b2", 1},
+        {"", 0},
+        {"1db", 0},
+        {"-db", 0},
+        {"db-", 0},
+        {"db--x", 0},
+        {"db_x", 0},
+        {"db.x", 0},
+        {"db:x", 0},
+        {"rds:db-2026-11-28-02-15", 0},
+        {"caf\xc3\xa9", 0},
     };
     char long_id[300];
     size_t i;
@@ -114,7 +123,7 @@ test_snapshot_name(void)
     CHECK_INT(lcb_rds_snapshot_name(out, sizeof(out), "9db", 0), -1);
     CHECK_INT(lcb_rds_snapshot_name(out, sizeof(out), "", 0), -1);
     CHECK_INT(lcb_rds_snapshot_name(out, 10, "legocity-payload-db", 0), -1); /* no room */
-    memset(long_id, 'x', 63);                                                 /* longest instance */
+    memset(long_id, 'x', 63);                                                /* longest instance */
     long_id[63] = '\0';
     CHECK_INT(lcb_rds_snapshot_name(out, sizeof(out), long_id, 1795905412), 0);
     CHECK_INT((long long)strlen(out), 4 + 63 + 16);
@@ -139,8 +148,7 @@ test_states(void)
     CHECK_INT(lcb_rds_instance_wait_state("storage-optimization"), LCB_WAIT_PENDING);
     CHECK_INT(lcb_rds_instance_wait_state("stopped"), LCB_WAIT_FAILED);
     CHECK_INT(lcb_rds_instance_wait_state("storage-full"), LCB_WAIT_FAILED);
-    CHECK_INT(lcb_rds_instance_wait_state("inaccessible-encryption-credentials"),
-              LCB_WAIT_FAILED);
+    CHECK_INT(lcb_rds_instance_wait_state("inaccessible-encryption-credentials"), LCB_WAIT_FAILED);
     CHECK_INT(lcb_rds_instance_wait_state("deleting"), LCB_WAIT_FAILED);
     CHECK_INT(lcb_rds_instance_snapshottable("available"), 1);
     CHECK_INT(lcb_rds_instance_snapshottable("storage-optimization"), 1);
@@ -237,8 +245,8 @@ test_parse_fixtures(void)
 }
 
 static const struct lcb_query_tag tags[] = {
-    { "lcbackup:backup-id", "rds-20261128T021500-3fa9c1" },
-    { "lcbackup:env", "prod" },
+    {"lcbackup:backup-id", "rds-20261128T021500-3fa9c1"},
+    {"lcbackup:env", "prod"},
 };
 
 static const char describe_ours[] =
@@ -265,7 +273,7 @@ static const char internal_error[] =
 static void
 test_create_exact(void)
 {
-    struct lcb_rds c = { NULL, NULL, NULL };
+    struct lcb_rds c = {NULL, NULL, NULL};
     struct lcb_rds_snapshot s;
     struct lcb_err err;
     int adopted = -1;
@@ -279,7 +287,8 @@ test_create_exact(void)
     CHECK_INT(mock_ncalls, 1);
     CHECK_STR(mock_calls[0].operation, "CreateDBSnapshot");
     CHECK_STR(mock_calls[0].service, "rds");
-    CHECK_INT(mock_calls[0].no_blind_retry, 1); /* a create without a token is not retried blindly */
+    CHECK_INT(mock_calls[0].no_blind_retry,
+              1); /* a create without a token is not retried blindly */
     CHECK_STR(lcb_buf_str(&mock_calls[0].body),
               "Action=CreateDBSnapshot&Version=2014-10-31&DBInstanceIdentifier=legocity-payload-db"
               "&DBSnapshotIdentifier=" SNAP "&Tags.Tag.1.Key=lcbackup%3Abackup-id"
@@ -293,7 +302,7 @@ test_create_exact(void)
 static void
 test_create_adopts(void)
 {
-    struct lcb_rds c = { NULL, NULL, NULL };
+    struct lcb_rds c = {NULL, NULL, NULL};
     struct lcb_rds_snapshot s;
     struct lcb_err err;
     int adopted = 0;
@@ -360,7 +369,7 @@ test_create_adopts(void)
 static void
 test_quota(void)
 {
-    struct lcb_rds c = { NULL, NULL, NULL };
+    struct lcb_rds c = {NULL, NULL, NULL};
     struct lcb_rds_snapshot s;
     struct lcb_err err;
     char line[2048];
@@ -383,18 +392,24 @@ test_quota(void)
 static void
 test_copy_cross_region(void)
 {
-    struct lcb_rds c = { NULL, "eu-central-1", NULL };
+    struct lcb_rds c = {NULL, "eu-central-1", NULL};
     struct lcb_rds_snapshot s;
     struct lcb_err err;
     int adopted;
-    struct lcb_rds_copy_req r = { "arn:aws:rds:eu-west-1:123456789012:snapshot:" SNAP, "eu-west-1",
-                                  SNAP, "alias/legocity-backups", tags, 2, "lcbackup:backup-id" };
+    struct lcb_rds_copy_req r = {"arn:aws:rds:eu-west-1:123456789012:snapshot:" SNAP,
+                                 "eu-west-1",
+                                 SNAP,
+                                 "alias/legocity-backups",
+                                 tags,
+                                 2,
+                                 "lcbackup:backup-id"};
 
     mock_reset();
-    mock_reply(200, NULL,
-               "<CopyDBSnapshotResponse><CopyDBSnapshotResult><DBSnapshot><DBSnapshotIdentifier>"
-               SNAP "</DBSnapshotIdentifier><Status>pending</Status><SourceRegion>eu-west-1"
-               "</SourceRegion></DBSnapshot></CopyDBSnapshotResult></CopyDBSnapshotResponse>");
+    mock_reply(
+        200, NULL,
+        "<CopyDBSnapshotResponse><CopyDBSnapshotResult><DBSnapshot><DBSnapshotIdentifier>" SNAP
+        "</DBSnapshotIdentifier><Status>pending</Status><SourceRegion>eu-west-1"
+        "</SourceRegion></DBSnapshot></CopyDBSnapshotResult></CopyDBSnapshotResponse>");
     CHECK_INT(lcb_rds_snapshot_copy(&s, &adopted, &c, &r, &err), 0);
     CHECK_STR(mock_calls[0].region, "eu-central-1"); /* sent to the destination */
     CHECK_INT(mock_calls[0].no_blind_retry, 1);
@@ -409,7 +424,8 @@ test_copy_cross_region(void)
     CHECK_STR(presigned.region, "eu-west-1");
     CHECK_STR(presigned.method, "GET");
     CHECK_STR(presigned.service, "rds");
-    CHECK(strstr(presigned_query, "Action=CopyDBSnapshot\nVersion=2014-10-31\n") == presigned_query);
+    CHECK(strstr(presigned_query, "Action=CopyDBSnapshot\nVersion=2014-10-31\n") ==
+          presigned_query);
     CHECK(strstr(presigned_query, "DestinationRegion=eu-central-1\n") != NULL);
     CHECK(strstr(presigned_query, "KmsKeyId=alias/legocity-backups\n") != NULL);
     CHECK_STR(s.status, "pending");
@@ -432,7 +448,7 @@ test_copy_cross_region(void)
 static void
 test_list_pages(void)
 {
-    struct lcb_rds c = { NULL, NULL, NULL };
+    struct lcb_rds c = {NULL, NULL, NULL};
     struct lcb_rds_snapshot_list l;
     struct lcb_err err;
 
@@ -456,10 +472,10 @@ test_list_pages(void)
 static void
 test_restore_requests(void)
 {
-    struct lcb_rds c = { NULL, NULL, NULL };
+    struct lcb_rds c = {NULL, NULL, NULL};
     struct lcb_rds_instance in;
     struct lcb_err err;
-    const char *sgs[] = { "sg-0a", "sg-0b" };
+    const char *sgs[] = {"sg-0a", "sg-0b"};
     struct lcb_rds_restore_req r;
 
     memset(&r, 0, sizeof(r));
@@ -492,8 +508,9 @@ test_restore_requests(void)
     /* an existing target is refused with a message that says what to do */
     r.use_latest = 1;
     mock_reset();
-    mock_reply(400, NULL, "<ErrorResponse><Error><Code>DBInstanceAlreadyExists</Code><Message>"
-                          "DB instance already exists</Message></Error></ErrorResponse>");
+    mock_reply(400, NULL,
+               "<ErrorResponse><Error><Code>DBInstanceAlreadyExists</Code><Message>"
+               "DB instance already exists</Message></Error></ErrorResponse>");
     CHECK_INT(lcb_rds_restore_pitr(&in, &c, &r, &err), -1);
     CHECK(body_has(0, "UseLatestRestorableTime=true"));
     CHECK(strstr(lcb_buf_str(&mock_calls[0].body), "RestoreTime=") == NULL);
@@ -507,7 +524,7 @@ test_dry_run(void)
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    struct lcb_rds c = { NULL, NULL, out };
+    struct lcb_rds c = {NULL, NULL, out};
     struct lcb_rds_snapshot s;
     struct lcb_err err;
     int adopted;
