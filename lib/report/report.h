@@ -32,7 +32,8 @@ struct lcb_status_row {
     char *backup_id;       /* the last completed backup, or NULL when there is none */
     time_t taken_at;       /* its recovery point */
     int64_t age;           /* now - taken_at; -1 without a backup */
-    int64_t rpo_target;    /* seconds; 0: none */
+    int64_t rpo_target;    /* seconds (the alarms': drill.rpo_target, else twice the schedule's
+                              period); 0: none */
     time_t verified_at;    /* the newest verification of any of its backups; 0: never */
     char *drill_id;        /* the last drill that drilled this target, or NULL */
     time_t drilled_at;

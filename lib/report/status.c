@@ -10,6 +10,7 @@
 #include "../core/mem.h"
 #include "../ext/db.h"
 #include "../ext/json.h"
+#include "../notify/notify.h"
 #include "../policy/policy.h"
 
 void
@@ -170,9 +171,10 @@ lcb_status_load(struct lcb_status *s, struct lcb_catalog *cat, const struct lcb_
     s->now = now;
     s->env = env ? lcb_xstrdup(env) : NULL;
     if (p) {
+        /* the RPO the alarms use (lib/notify): drill.rpo_target, else twice the schedule */
         for (i = 0; i < p->ntargets; i++)
             lcb_status_add(s, lcb_kind_name(p->targets[i].kind), p->targets[i].name)->rpo_target =
-                p->drill.rpo_target;
+                (int64_t)lcb_alarm_rpo(p, i, now);
     } else if (catalog_targets(s, cat, env, err) < 0) {
         return -1;
     }

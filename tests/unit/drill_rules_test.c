@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "../../lib/core/clock.h"
+#include "../../lib/drill/component.h"
 #include "../../lib/drill/drill.h"
+#include "../../lib/ext/json.h"
 #include "../../lib/policy/policy.h"
 #include "harness.h"
 
@@ -149,6 +151,62 @@ test_amcheck_relation(void)
     CHECK_STR(rel, "abcd");
 }
 
+/* Problems of a task definition request given as JSON text; lines into out. */
+static int
+taskdef(const char *json, struct lcb_buf *out)
+{
+    struct lcb_json *j = NULL;
+    struct lcb_err err;
+    int n;
+
+    lcb_buf_reset(out);
+    if (lcb_json_parse(&j, json, strlen(json), &err) < 0)
+        return -100;
+    n = lcb_drill_taskdef_problems(j, out);
+    lcb_json_free(j);
+    return n;
+}
+
+static void
+test_taskdef_rules(void)
+{
+    struct lcb_buf p = LCB_BUF_INIT;
+
+    CHECK_INT(taskdef("{\"family\":\"legocity-payload\",\"containerDefinitions\":[{\"name\":"
+                      "\"payload\",\"image\":\"ghcr.io/legocity/payload:1.4\",\"portMappings\":"
+                      "[{\"containerPort\":3000}]}],\"tags\":[{\"key\":\"Project\",\"value\":"
+                      "\"legocity\"}]}", &p), 0);
+    CHECK_INT(taskdef("{\"family\":\"bad family!\",\"containerDefinitions\":[]}", &p), 2);
+    CHECK(strstr(p.ptr, "family 'bad family!'") != NULL);
+    CHECK(strstr(p.ptr, "containerDefinitions: empty") != NULL);
+    CHECK_INT(taskdef("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
+                      "\"\"},{\"name\":\"a\",\"image\":\"x\",\"portMappings\":[{\"hostPort\":1}],"
+                      "\"repositoryCredentials\":{\"credentialsParameter\":\"\"}}],\"tags\":[],"
+                      "\"revision\":3}", &p), 6);
+    CHECK(strstr(p.ptr, "container a: no image") != NULL);
+    CHECK(strstr(p.ptr, "container name a is used twice") != NULL);
+    CHECK(strstr(p.ptr, "without containerPort") != NULL);
+    CHECK(strstr(p.ptr, "repositoryCredentials without a credentialsParameter") != NULL);
+    CHECK(strstr(p.ptr, "Tags can not be empty") != NULL);
+    CHECK(strstr(p.ptr, "revision is read-only") != NULL);
+    /* Fargate: awsvpc, a valid size, an execution role for awslogs */
+    CHECK_INT(taskdef("{\"family\":\"f\",\"requiresCompatibilities\":[\"FARGATE\"],"
+                      "\"networkMode\":\"awsvpc\",\"cpu\":\"0.5 vCPU\",\"memory\":\"1 GB\","
+                      "\"executionRoleArn\":\"arn:aws:iam::1:role/x\",\"containerDefinitions\":"
+                      "[{\"name\":\"a\",\"image\":\"x\",\"logConfiguration\":{\"logDriver\":"
+                      "\"awslogs\"}}]}", &p), 0);
+    CHECK_INT(taskdef("{\"family\":\"f\",\"requiresCompatibilities\":[\"FARGATE\"],"
+                      "\"networkMode\":\"bridge\",\"cpu\":\"256\",\"memory\":\"4096\","
+                      "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"x\","
+                      "\"logConfiguration\":{\"logDriver\":\"awslogs\"}}]}", &p), 3);
+    CHECK(strstr(p.ptr, "Fargate only supports network mode awsvpc") != NULL);
+    CHECK(strstr(p.ptr, "no Fargate size has 256 CPU units with 4096 MiB") != NULL);
+    CHECK(strstr(p.ptr, "needs an executionRoleArn") != NULL);
+    CHECK_INT(taskdef("{\"family\":\"f\",\"networkMode\":\"overlay\",\"cpu\":\"lots\","
+                      "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"x\"}]}", &p), 2);
+    lcb_buf_release(&p);
+}
+
 int
 main(void)
 {
@@ -159,5 +217,6 @@ main(void)
     RUN(test_resource_name);
     RUN(test_expiry_and_sweep);
     RUN(test_amcheck_relation);
+    RUN(test_taskdef_rules);
     return harness_done();
 }

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "../../lib/catalog/catalog.h"
+#include "../../lib/core/clock.h"
 #include "../../lib/ext/json.h"
 #include "../../lib/report/report.h"
+#include "../../lib/report/upload.h"
 #include "harness.h"
 
 static void
@@ -321,6 +323,49 @@ test_catalog_status(void)
     CHECK_INT(system(path), 0);
 }
 
+static void
+test_upload_rules(void)
+{
+    static const char rule[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ObjectLockConfiguration xmlns=\"http://s3."
+        "amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule>"
+        "<DefaultRetention><Mode>COMPLIANCE</Mode><Days>35</Days></DefaultRetention></Rule>"
+        "</ObjectLockConfiguration>";
+    static const char bare[] = "<ObjectLockConfiguration><ObjectLockEnabled>Enabled"
+                               "</ObjectLockEnabled></ObjectLockConfiguration>";
+    struct lcb_bucket_lock l;
+    struct lcb_report_upload u;
+    struct lcb_buf key = LCB_BUF_INIT;
+    struct lcb_err err;
+
+    CHECK_INT(lcb_report_bucket_lock_parse(&l, rule, strlen(rule), &err), 0);
+    CHECK_INT(l.enabled, 1);
+    CHECK_STR(l.mode, "COMPLIANCE");
+    CHECK_INT(l.period, 35 * 86400);
+    CHECK_INT(lcb_report_bucket_lock_parse(&l, bare, strlen(bare), &err), 0);
+    CHECK_INT(l.enabled, 1);
+    CHECK_STR(l.mode, "");
+    CHECK_INT(l.period, 0);
+    CHECK_INT(lcb_report_bucket_lock_parse(&l, "<x", 2, &err), -1);
+    memset(&u, 0, sizeof(u));
+    u.prefix = "lcbackup";
+    u.env = "prod";
+    u.name = "drill-20261128T221500-abcdef";
+    u.ext = "html";
+    CHECK_INT(lcb_time_parse("2026-11-28T22:15:00Z", &u.now), 0);
+    lcb_report_key(&key, &u);
+    CHECK_STR(lcb_buf_str(&key), "lcbackup/prod/reports/drill-20261128T221500-abcdef-"
+                                 "20261128T221500Z.html");
+    lcb_buf_reset(&key);
+    u.prefix = NULL;
+    u.env = NULL;
+    u.name = "status";
+    u.ext = "json";
+    lcb_report_key(&key, &u);
+    CHECK_STR(lcb_buf_str(&key), "default/reports/status-20261128T221500Z.json");
+    lcb_buf_release(&key);
+}
+
 int
 main(void)
 {
@@ -330,5 +375,6 @@ main(void)
     RUN(test_json);
     RUN(test_metrics);
     RUN(test_catalog_status);
+    RUN(test_upload_rules);
     return harness_done();
 }
