@@ -61,6 +61,15 @@ assert_eq "$(( $(count_ops rds CreateDBSnapshot) - c0 ))|$(( $(nsnaps) - n0 ))" 
 assert_eq "$(last status)|$(last manifest | jq -r .adopted)" "completed|true" "catalog: completed, adopted"
 sim_ctl DELETE /faults >/dev/null
 
+# the connection drops after the snapshot was made (a timeout, as far as lcbackup knows): adopted
+n0=$(nsnaps); c0=$(count_ops rds CreateDBSnapshot)
+sim_ctl POST /faults '{"service": "rds", "operation": "CreateDBSnapshot", "close": true, "times": 1, "phase": "after"}' >/dev/null
+expect_code 0 "the connection drops after the snapshot was made" lcb --policy "$P" backup rds --no-copy
+assert_grep "adopting it" "$ERR" "the snapshot is adopted"
+assert_eq "$(( $(nsnaps) - n0 ))|$([ $(( $(count_ops rds CreateDBSnapshot) - c0 )) -le 2 ] && echo ok)" "1|ok" \
+    "one snapshot (a request the server never answered may be sent once more: AlreadyExists, adopted)"
+sim_ctl DELETE /faults >/dev/null
+
 # the snapshot quota: 69, and the quota is named
 used=$(sim_ctl GET /rds/quota | jq -r .used)
 sim_ctl POST /rds/quota "{\"manual_snapshots\": $used}" >/dev/null

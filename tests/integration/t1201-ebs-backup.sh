@@ -1,8 +1,8 @@
 #!/bin/sh
 # t1201: backup ebs against the simulator: volumes by tag, id and instance (CreateSnapshots at one
 # point in time), the snapshot's bytes equal to the volume's (content hooks), tags, the copy in the
-# DR region only with the same bytes, throttling, the quota (69), a snapshot going to error, no
-# matching volume (66), --dry-run, delete, catalog check.
+# DR region only with the same bytes, throttling, a create adopted behind a 503, the quota (69), a
+# snapshot going to error, no matching volume (66), --dry-run, delete, catalog check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snaplib.sh"
 sim_up --seed legocity
@@ -87,6 +87,14 @@ n0=$(nsnaps); c0=$(count_ops ec2 CreateSnapshot)
 sim_ctl POST /faults '{"service": "ec2", "operation": "CreateSnapshot", "code": "RequestLimitExceeded", "times": 2}' >/dev/null
 expect_code 0 "throttled twice, then done" lcb --policy "$P" backup ebs --no-copy
 assert_eq "$(( $(count_ops ec2 CreateSnapshot) - c0 ))|$(( $(nsnaps) - n0 ))" "3|1" "three requests, one snapshot"
+sim_ctl DELETE /faults >/dev/null
+
+# a CreateSnapshot that succeeded behind a 503: found by its backup-id tag, adopted, not repeated
+n0=$(nsnaps); c0=$(count_ops ec2 CreateSnapshot)
+sim_ctl POST /faults '{"service": "ec2", "operation": "CreateSnapshot", "status": 503, "code": "Unavailable", "times": 1, "phase": "after"}' >/dev/null
+expect_code 0 "a 503 after the snapshot was made" lcb --policy "$P" backup ebs --no-copy
+assert_grep "already exists with lcbackup:backup-id=$(last id): adopting it" "$ERR" "adopted"
+assert_eq "$(( $(count_ops ec2 CreateSnapshot) - c0 ))|$(( $(nsnaps) - n0 ))" "1|1" "one request, one snapshot"
 sim_ctl DELETE /faults >/dev/null
 
 # the quota
