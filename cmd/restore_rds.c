@@ -536,6 +536,75 @@ record(struct lcb_ctx *ctx, const char *id, const char *status, struct lcb_json 
     lcb_buf_release(&js);
 }
 
+/* The restore's detail for the catalog, and the tags of the new instance. */
+static struct lcb_json *
+describe_restore(struct lcb_ctx *ctx, const struct flags *f, struct plan *p,
+                 const struct lcb_rds_instance *src, const struct lcb_rds_snapshot *snap,
+                 const char *rid)
+{
+    struct lcb_json *detail = lcb_json_new_object();
+    char ts[LCB_TIME_LEN];
+
+    lcb_json_add_str(detail, "target", p->target);
+    lcb_json_add_str(detail, "region", p->region);
+    if (p->snapshot[0]) {
+        lcb_json_add_str(detail, "snapshot", p->snapshot);
+        restore_tags(ctx, p, rid, snap->tags, snap->ntags, p->snapshot);
+    } else {
+        lcb_json_add_str(detail, "source_instance", p->source);
+        lcb_json_add_str(detail, "point_in_time", f->latest ? "latest" : lcb_time_fmt(p->when, ts));
+        restore_tags(ctx, p, rid, src->tags, src->ntags,
+                     f->latest ? "pitr-latest" : lcb_time_fmt(p->when, ts));
+    }
+    return detail;
+}
+
+/* The restore has started: wait, print the endpoint and the next steps, verify, switch the
+ * parameter, record. *recorded says whether the catalog has the outcome. */
+static int
+after_start(struct lcb_ctx *ctx, struct lcb_rds *rds, const struct flags *f, struct plan *p,
+            struct lcb_rds_instance *in, struct lcb_json *detail, const char *rid, int *recorded)
+{
+    double secs = 0;
+
+    lcb_log(LCB_INFO, "rds.restore.started", "restore %s: %s is %s", rid, p->target, in->status);
+    if (f->no_wait) {
+        lcb_json_add_str(detail, "status", "started");
+        record(ctx, rid, "running", detail);
+        *recorded = 1;
+        fprintf(ctx->out,
+                "restore %s started: %s (`aws rds describe-db-instances "
+                "--db-instance-identifier %s` shows when it is available)\n",
+                rid, p->target, p->target);
+        return 0;
+    }
+    lcb_rds_instance_release(in);
+    if (lcb_snap_wait_rds_instance(in, rds, p->target, f->timeout, 0, &secs, &ctx->err) < 0)
+        return -1;
+    lcb_json_add_num(detail, "seconds_to_available", secs);
+    lcb_json_add_str(detail, "endpoint", in->address ? in->address : "");
+    lcb_json_add_num(detail, "port", in->port);
+    next_steps(ctx, f, p, in, secs);
+    if ((f->verify && verify(ctx, f, p, in, detail) < 0) ||
+        (f->update_param && update_param(ctx, f, in) < 0))
+        return -1;
+    record(ctx, rid, "succeeded", detail);
+    *recorded = 1;
+    return 0;
+}
+
+static void
+record_failure(struct lcb_ctx *ctx, const char *rid, struct lcb_json *detail)
+{
+    char line[1024];
+    struct lcb_buf red = LCB_BUF_INIT;
+
+    lcb_json_add_str(detail, "error",
+                     lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
+    record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
+    lcb_buf_release(&red);
+}
+
 int
 cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
 {
@@ -545,9 +614,8 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
     struct lcb_rds_instance src, in;
     struct lcb_rds_snapshot snap;
     struct lcb_json *detail = NULL;
-    char rid[64] = "new-restore-id", ts[LCB_TIME_LEN];
-    double secs = 0;
-    int began = 0;
+    char rid[64] = "new-restore-id";
+    int began = 0, recorded = 0;
     const struct lcb_opt opts[] = {
         {"backup", 0, LCB_OPT_STR, &f.backup},
         {"snapshot", 0, LCB_OPT_STR, &f.snapshot},
@@ -588,57 +656,17 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
                                                 p.target, rid, &ctx->err) < 0)
         goto out;
     began = !f.dry_run;
-    detail = lcb_json_new_object();
-    lcb_json_add_str(detail, "target", p.target);
-    lcb_json_add_str(detail, "region", p.region);
-    if (p.snapshot[0]) {
-        lcb_json_add_str(detail, "snapshot", p.snapshot);
-        restore_tags(ctx, &p, rid, snap.tags, snap.ntags, p.snapshot);
-    } else {
-        lcb_json_add_str(detail, "source_instance", p.source);
-        lcb_json_add_str(detail, "point_in_time", f.latest ? "latest" : lcb_time_fmt(p.when, ts));
-        restore_tags(ctx, &p, rid, src.tags, src.ntags,
-                     f.latest ? "pitr-latest" : lcb_time_fmt(p.when, ts));
-    }
+    detail = describe_restore(ctx, &f, &p, &src, &snap, rid);
     if (run_restore(ctx, &rds, &f, &p, &src, &in) < 0)
         goto out;
-    if (f.dry_run) {
+    if (f.dry_run)
         fprintf(ctx->out, "# then: wait until %s is available, print its endpoint%s\n", p.target,
                 f.update_param ? " and point the SSM parameter at it" : "");
-        goto out;
-    }
-    lcb_log(LCB_INFO, "rds.restore.started", "restore %s: %s is %s", rid, p.target, in.status);
-    if (f.no_wait) {
-        lcb_json_add_str(detail, "status", "started");
-        record(ctx, rid, "running", detail);
-        began = 0;
-        fprintf(ctx->out,
-                "restore %s started: %s (`aws rds describe-db-instances "
-                "--db-instance-identifier %s` shows when it is available)\n",
-                rid, p.target, p.target);
-        goto out;
-    }
-    lcb_rds_instance_release(&in);
-    if (lcb_snap_wait_rds_instance(&in, &rds, p.target, f.timeout, 0, &secs, &ctx->err) < 0)
-        goto out;
-    lcb_json_add_num(detail, "seconds_to_available", secs);
-    lcb_json_add_str(detail, "endpoint", in.address ? in.address : "");
-    lcb_json_add_num(detail, "port", in.port);
-    next_steps(ctx, &f, &p, &in, secs);
-    if ((f.verify && verify(ctx, &f, &p, &in, detail) < 0) ||
-        (f.update_param && update_param(ctx, &f, &in) < 0))
-        goto out;
-    record(ctx, rid, "succeeded", detail);
-    began = 0;
+    else
+        after_start(ctx, &rds, &f, &p, &in, detail, rid, &recorded);
 out:
-    if (began) {
-        char line[1024];
-        struct lcb_buf red = LCB_BUF_INIT;
-        lcb_json_add_str(detail, "error",
-                         lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
-        record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
-        lcb_buf_release(&red);
-    }
+    if (began && !recorded)
+        record_failure(ctx, rid, detail);
     lcb_json_free(detail);
     lcb_json_free(p.m);
     if (p.have_backup)
