@@ -120,9 +120,9 @@ run_component(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, struct lcb_drill_co
 static void
 emit_metrics(const struct lcb_drill_ctx *dc, const struct lcb_drill_comp *c)
 {
-    static const char *const with_rto[] = { "DrillPassed", "DrillRPOSeconds", "DrillRTOSeconds",
-                                            NULL };
-    static const char *const without[] = { "DrillPassed", "DrillRPOSeconds", NULL };
+    static const char *const with_rto[] = {"DrillPassed", "DrillRPOSeconds", "DrillRTOSeconds",
+                                           NULL};
+    static const char *const without[] = {"DrillPassed", "DrillRPOSeconds", NULL};
     struct lcb_buf aws = LCB_BUF_INIT;
     int passed = strcmp(c->status, "passed") == 0;
 
@@ -159,15 +159,15 @@ tear_down(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct lcb_teardow
     lcb_drill_phase_end(dc->run, c, LCB_PHASE_TEARDOWN, lcb_mono_ms());
     lcb_buf_rtrim(&failures);
     lcb_drill_check_add(c, "teardown", failed ? LCB_CHECK_FAIL : LCB_CHECK_PASS, NULL,
-                        failed ? "%d of %zu left behind (the next drill sweeps them): %s" :
-                                 "%d of %zu throwaway resources left behind%s",
+                        failed ? "%d of %zu left behind (the next drill sweeps them): %s"
+                               : "%d of %zu throwaway resources left behind%s",
                         failed, items, lcb_buf_str(&failures));
     lcb_buf_release(&failures);
 }
 
 static void
-drill_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f,
-             const char *kind, const struct lcb_target *t, const struct lcb_backup *given)
+drill_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f, const char *kind,
+             const struct lcb_target *t, const struct lcb_backup *given)
 {
     const struct lcb_drill *d = &ctx->policy->drill;
     struct lcb_drill_comp *c = lcb_drill_comp_add(dc->run, kind, t ? t->name : given->target);
@@ -186,16 +186,15 @@ drill_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *
               : choose_backup(ctx, f, kind, c->target, &b, &err) == 0) {
         lcb_drill_comp_set(&c->backup_id, b.id);
         c->taken_at = b.taken_at ? b.taken_at : b.started_at;
-        lcb_log(LCB_INFO, "drill.component.start", "drilling %s %s from %s", kind, c->target,
-                b.id);
+        lcb_log(LCB_INFO, "drill.component.start", "drilling %s %s from %s", kind, c->target, b.id);
         lcb_drill_phase_begin(dc->run, c, LCB_PHASE_REQUEST, lcb_mono_ms());
         rc = run_component(ctx, dc, c, t, &b, &td, &err);
     }
     lcb_drill_phases_close(dc->run, c, lcb_mono_ms());
     tear_down(dc, c, &td);
     if (rc < 0) {
-        lcb_drill_comp_set(&c->error, lcb_redact_str(&red, lcb_err_format(&err, line,
-                                                                         sizeof(line))));
+        lcb_drill_comp_set(&c->error,
+                           lcb_redact_str(&red, lcb_err_format(&err, line, sizeof(line))));
         lcb_log(LCB_ERROR, "drill.component.error", "%s %s: %s", kind, c->target, c->error);
     }
     lcb_drill_comp_finish(c, d->rto_target, d->rpo_target,
@@ -216,16 +215,17 @@ static int
 for_each_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f,
                 const struct lcb_backup *given)
 {
-    static const enum lcb_kind order[] = { LCB_KIND_RDS, LCB_KIND_EBS, LCB_KIND_BROKER,
-                                           LCB_KIND_CONFIG };
+    static const enum lcb_kind order[] = {LCB_KIND_RDS, LCB_KIND_EBS, LCB_KIND_BROKER,
+                                          LCB_KIND_CONFIG};
     const struct lcb_target *ts[64];
     size_t k, i, n;
 
     if (given) {
         int kind = lcb_kind_parse(given->kind);
         drill_target(ctx, dc, f, given->kind,
-                     kind < 0 ? NULL : lcb_policy_target(ctx->policy, (enum lcb_kind)kind,
-                                                         given->target), given);
+                     kind < 0 ? NULL
+                              : lcb_policy_target(ctx->policy, (enum lcb_kind)kind, given->target),
+                     given);
         return 0;
     }
     for (k = 0; k < LCB_ARRAY_SIZE(order); k++) {
@@ -250,15 +250,17 @@ for_each_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flag
 static void
 sweep(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc)
 {
-    struct lcb_rds rds = { ctx->aws, NULL, dc->dry_run };
-    struct lcb_ec2 ec2 = { ctx->aws, NULL, dc->dry_run };
+    struct lcb_rds rds = {ctx->aws, NULL, dc->dry_run};
+    struct lcb_ec2 ec2 = {ctx->aws, NULL, dc->dry_run};
     struct lcb_err err;
     char line[1024];
 
     lcb_err_clear(&err);
     if (lcb_drill_sweep(dc->run, &rds, &ec2, ctx->cat, lcb_now(), dc->timeout, &err) < 0)
-        lcb_log(LCB_WARN, "drill.sweep.failed", "the sweep of old drill resources failed (the "
-                "drill goes on): %s", lcb_err_format(&err, line, sizeof(line)));
+        lcb_log(LCB_WARN, "drill.sweep.failed",
+                "the sweep of old drill resources failed (the "
+                "drill goes on): %s",
+                lcb_err_format(&err, line, sizeof(line)));
 }
 
 static int
@@ -271,8 +273,8 @@ finish(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f)
     const char *status = lcb_drill_run_finish(dc->run, lcb_now(), interrupted);
 
     lcb_drill_report_json(dc->run, &out, 0);
-    if (!f->dry_run && lcb_catalog_drill_end(ctx->cat, dc->run->id, status, lcb_buf_str(&out),
-                                             &err) < 0)
+    if (!f->dry_run &&
+        lcb_catalog_drill_end(ctx->cat, dc->run->id, status, lcb_buf_str(&out), &err) < 0)
         lcb_log(LCB_ERROR, "drill.record.failed", "could not record the drill: %s", err.msg);
     lcb_buf_reset(&out);
     memset(&in, 0, sizeof(in));
@@ -291,12 +293,16 @@ finish(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f)
     }
     lcb_buf_release(&out);
     if (interrupted)
-        return ctx->err.code == LCB_EINTR ? -1 : lcb_err_set(&ctx->err, LCB_EINTR, "drill %s "
-                                                             "interrupted (torn down)",
-                                                             dc->run->id);
+        return ctx->err.code == LCB_EINTR ? -1
+                                          : lcb_err_set(&ctx->err, LCB_EINTR,
+                                                        "drill %s "
+                                                        "interrupted (torn down)",
+                                                        dc->run->id);
     if (rc == 0 && strcmp(status, "passed") != 0 && !f->dry_run)
-        rc = lcb_err_set(&ctx->err, LCB_EDRILL, "drill %s failed: see `lcbackup report --drill "
-                         "%s`", dc->run->id, dc->run->id);
+        rc = lcb_err_set(&ctx->err, LCB_EDRILL,
+                         "drill %s failed: see `lcbackup report --drill "
+                         "%s`",
+                         dc->run->id, dc->run->id);
     return rc;
 }
 
@@ -329,8 +335,10 @@ parse_flags(struct lcb_ctx *ctx, struct flags *f, struct lcb_backup *given)
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "%s is a %s backup, not one of --component %s",
                            given->id, given->kind, f->components);
     if (strcmp(given->status, "completed") != 0)
-        return lcb_err_set(&ctx->err, LCB_EREFUSED, "%s is %s, not completed: choose another "
-                           "backup (`lcbackup list`)", given->id, given->status);
+        return lcb_err_set(&ctx->err, LCB_EREFUSED,
+                           "%s is %s, not completed: choose another "
+                           "backup (`lcbackup list`)",
+                           given->id, given->status);
     return 0;
 }
 
@@ -344,11 +352,13 @@ cmd_drill(struct lcb_ctx *ctx, int argc, char **argv)
     char id[64] = "drill-dry-run";
     int rc = -1;
     const struct lcb_opt opts[] = {
-        { "component", 0, LCB_OPT_STR, &f.components }, { "backup", 0, LCB_OPT_STR, &f.backup },
-        { "pick", 0, LCB_OPT_STR, &f.pick },             { "target", 0, LCB_OPT_STR, &f.target },
-        { "dry-run", 'n', LCB_OPT_FLAG, &f.dry_run },
-        { "metrics-file", 0, LCB_OPT_STR, &f.metrics_file },
-        { NULL, 0, 0, NULL },
+        {"component", 0, LCB_OPT_STR, &f.components},
+        {"backup", 0, LCB_OPT_STR, &f.backup},
+        {"pick", 0, LCB_OPT_STR, &f.pick},
+        {"target", 0, LCB_OPT_STR, &f.target},
+        {"dry-run", 'n', LCB_OPT_FLAG, &f.dry_run},
+        {"metrics-file", 0, LCB_OPT_STR, &f.metrics_file},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&f, 0, sizeof(f));
@@ -356,8 +366,10 @@ cmd_drill(struct lcb_ctx *ctx, int argc, char **argv)
     memset(&run, 0, sizeof(run));
     if (lcb_cmd_begin(ctx, opts, argc, argv, NULL) < 0 || parse_flags(ctx, &f, &given) < 0)
         goto out;
-    if (!f.dry_run && lcb_catalog_drill_begin(ctx->cat, f.backup ? given.kind :
-                                              f.components ? f.components : "rds,ebs,broker,config",
+    if (!f.dry_run && lcb_catalog_drill_begin(ctx->cat,
+                                              f.backup       ? given.kind
+                                              : f.components ? f.components
+                                                             : "rds,ebs,broker,config",
                                               id, &ctx->err) < 0)
         goto out;
     lcb_drill_run_init(&run, id, lcb_now(), lcb_mono_ms());

@@ -44,7 +44,7 @@ struct flags {
 static void
 emit_status_metrics(const struct lcb_status *st)
 {
-    static const char *const names[] = { "BackupAgeSeconds", NULL };
+    static const char *const names[] = {"BackupAgeSeconds", NULL};
     struct lcb_buf aws = LCB_BUF_INIT;
     size_t i;
 
@@ -125,7 +125,8 @@ render(struct lcb_ctx *ctx, const struct flags *f, enum lcb_report_format fmt)
     memset(&drill, 0, sizeof(drill));
     lcb_drill_history_init(&hist);
     lcb_status_init(&st);
-    if ((want_drill && lcb_drill_load(&drill, ctx->cat, f->last ? NULL : f->drill, &ctx->err) < 0) ||
+    if ((want_drill &&
+         lcb_drill_load(&drill, ctx->cat, f->last ? NULL : f->drill, &ctx->err) < 0) ||
         lcb_drill_history_load(&hist, ctx->cat, now - f->since, ctx->env, &ctx->err) < 0 ||
         lcb_status_load(&st, ctx->cat, ctx->policy, ctx->env, now, &ctx->err) < 0)
         goto out;
@@ -163,11 +164,14 @@ cmd_report(struct lcb_ctx *ctx, int argc, char **argv)
     struct flags f;
     enum lcb_report_format fmt;
     const struct lcb_opt opts[] = {
-        { "drill", 0, LCB_OPT_STR, &f.drill },     { "last", 0, LCB_OPT_FLAG, &f.last },
-        { "format", 0, LCB_OPT_STR, &f.format },   { "since", 0, LCB_OPT_DURATION, &f.since },
-        { "output", 'o', LCB_OPT_STR, &f.output }, { "upload", 0, LCB_OPT_FLAG, &f.upload },
-        { "metrics-file", 0, LCB_OPT_STR, &f.metrics_file },
-        { NULL, 0, 0, NULL },
+        {"drill", 0, LCB_OPT_STR, &f.drill},
+        {"last", 0, LCB_OPT_FLAG, &f.last},
+        {"format", 0, LCB_OPT_STR, &f.format},
+        {"since", 0, LCB_OPT_DURATION, &f.since},
+        {"output", 'o', LCB_OPT_STR, &f.output},
+        {"upload", 0, LCB_OPT_FLAG, &f.upload},
+        {"metrics-file", 0, LCB_OPT_STR, &f.metrics_file},
+        {NULL, 0, 0, NULL},
     };
 
     memset(&f, 0, sizeof(f));

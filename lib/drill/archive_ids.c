@@ -59,11 +59,10 @@ lcb_drill_archive_ids(struct lcb_idset *set, struct lcb_strlist *list, struct lc
     if (lcb_archive_reader_new(&r, lcb_s3_source_read, src, 0, err) < 0)
         return -1;
     while ((rc = lcb_archive_reader_next(r, &e, err)) == 1) {
-        if (e.is_manifest || strncmp(e.name, "entities/", 9) != 0 ||
-            !strstr(e.name, ".json"))
+        if (e.is_manifest || strncmp(e.name, "entities/", 9) != 0 || !strstr(e.name, ".json"))
             continue;
-        if ((rc = read_entry(r, &data, err)) < 0 || (rc = add_page(set, list, e.name, &data,
-                                                                   err)) < 0)
+        if ((rc = read_entry(r, &data, err)) < 0 ||
+            (rc = add_page(set, list, e.name, &data, err)) < 0)
             break;
     }
     lcb_archive_reader_free(r);

@@ -56,8 +56,10 @@ scratch_delete(void *ud, struct lcb_err *err)
         lcb_json_free(arr);
     }
     if (lcb_ngsi_count(s->ngsi, NULL, &left, err) == 0 && left > 0)
-        lcb_log(LCB_WARN, "drill.broker.left", "tenant %s still holds %lld entities the drill "
-                "did not write", s->tenant, left);
+        lcb_log(LCB_WARN, "drill.broker.left",
+                "tenant %s still holds %lld entities the drill "
+                "did not write",
+                s->tenant, left);
     lcb_log(LCB_INFO, "drill.broker.teardown", "deleted %zu drill entities from tenant %s",
             s->ids.n, s->tenant);
     return 0;
@@ -76,7 +78,8 @@ drill_url(struct lcb_drill_ctx *dc, const struct lcb_target *t, struct lcb_secre
         return 0;
     }
     if (!t)
-        return lcb_err_set(err, LCB_ECONFIG, "no broker target in the policy and no "
+        return lcb_err_set(err, LCB_ECONFIG,
+                           "no broker target in the policy and no "
                            "drill.broker_url to restore into");
     return lcb_broker_url(url, dc->aws, t, err);
 }
@@ -111,16 +114,16 @@ open_scratch(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lc
 }
 
 static void
-check_counts(struct lcb_drill_comp *c, struct scratch *s,
-             const struct lcb_broker_restore_stats *st, struct lcb_err *err)
+check_counts(struct lcb_drill_comp *c, struct scratch *s, const struct lcb_broker_restore_stats *st,
+             struct lcb_err *err)
 {
     long long n = -1;
 
-    lcb_drill_check_add(c, "entities written", st->failed == 0 && st->written == st->entities ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL,
-                        "%lld of %lld archived entities written, %lld failed%s%s", st->written,
-                        st->entities, st->failed, st->failed ? ": " : "",
-                        st->failed ? lcb_buf_str(&st->failures) : "");
+    lcb_drill_check_add(
+        c, "entities written",
+        st->failed == 0 && st->written == st->entities ? LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL,
+        "%lld of %lld archived entities written, %lld failed%s%s", st->written, st->entities,
+        st->failed, st->failed ? ": " : "", st->failed ? lcb_buf_str(&st->failures) : "");
     if (lcb_ngsi_count(s->ngsi, NULL, &n, err) < 0) {
         char line[512];
         lcb_drill_check_add(c, "entity count", LCB_CHECK_ERROR, NULL, "%s",
@@ -144,11 +147,11 @@ check_compare(struct lcb_drill_comp *c, struct scratch *s, struct lcb_s3_source 
         lcb_drill_check_add(c, "normalised entities", LCB_CHECK_ERROR, NULL, "%s",
                             lcb_err_format(err, line, sizeof(line)));
     else
-        lcb_drill_check_add(c, "normalised entities", cs.missing == 0 && cs.different == 0 ?
-                            LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL,
-                            "%lld compared with the archive, %lld missing, %lld different%s%.300s",
-                            cs.compared, cs.missing, cs.different, cs.report.len ? ": " : "",
-                            lcb_buf_str(&cs.report));
+        lcb_drill_check_add(
+            c, "normalised entities",
+            cs.missing == 0 && cs.different == 0 ? LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL,
+            "%lld compared with the archive, %lld missing, %lld different%s%.300s", cs.compared,
+            cs.missing, cs.different, cs.report.len ? ": " : "", lcb_buf_str(&cs.report));
     lcb_broker_compare_stats_release(&cs);
 }
 
@@ -172,8 +175,10 @@ restore(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct scratch *s,
         goto out;
     lcb_drill_phase_end(dc->run, c, LCB_PHASE_PROVISION, lcb_mono_ms());
     lcb_drill_phase_begin(dc->run, c, LCB_PHASE_CHECKS, lcb_mono_ms());
-    lcb_drill_check_add(c, "archive verified", LCB_CHECK_PASS, NULL, "%s: zstd checksums, tar, "
-                        "every entry's SHA-256 against the manifest", c->backup_id);
+    lcb_drill_check_add(c, "archive verified", LCB_CHECK_PASS, NULL,
+                        "%s: zstd checksums, tar, "
+                        "every entry's SHA-256 against the manifest",
+                        c->backup_id);
     check_counts(c, s, &st, err);
     check_compare(c, s, src, err);
     lcb_drill_phase_end(dc->run, c, LCB_PHASE_CHECKS, lcb_mono_ms());
@@ -205,8 +210,10 @@ lcb_drill_broker(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struc
     }
     lcb_idset_release(&set);
     if (dc->dry_run) {
-        fprintf(dc->dry_run, "broker restore %s: upsert %zu entities into %s, compare them, "
-                "then delete them\n", b->id, s->ids.n, c->restored);
+        fprintf(dc->dry_run,
+                "broker restore %s: upsert %zu entities into %s, compare them, "
+                "then delete them\n",
+                b->id, s->ids.n, c->restored);
         scratch_free(s);
         return 0;
     }

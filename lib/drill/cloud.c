@@ -94,9 +94,14 @@ busy(const struct lcb_err *err)
 static int
 deletable(const char *status)
 {
-    static const char *const ok[] = { "available", "failed", "stopped", "storage-full",
-                                       "incompatible-parameters", "incompatible-restore",
-                                       "incompatible-network", NULL };
+    static const char *const ok[] = {"available",
+                                     "failed",
+                                     "stopped",
+                                     "storage-full",
+                                     "incompatible-parameters",
+                                     "incompatible-restore",
+                                     "incompatible-network",
+                                     NULL};
     size_t i;
 
     for (i = 0; status && ok[i]; i++)
@@ -149,8 +154,10 @@ remove_loop(remove_step_fn step, void *c, const char *what, const char *id, int6
     for (;;) {
         rc = step(c, id, &status, err);
         if (rc == BUSY && !patient) {
-            rc = lcb_err_set(err, LCB_EREFUSED, "%s %s is still %s: it cannot be deleted yet (a "
-                             "later drill sweeps it)", what, id, lcb_buf_str(&status));
+            rc = lcb_err_set(err, LCB_EREFUSED,
+                             "%s %s is still %s: it cannot be deleted yet (a "
+                             "later drill sweeps it)",
+                             what, id, lcb_buf_str(&status));
             break;
         }
         if (rc != 0 && rc != BUSY)
@@ -207,8 +214,7 @@ ec2_step(void *cv, const char *id, struct lcb_buf *status, struct lcb_err *err)
 }
 
 int
-lcb_drill_ec2_volume_remove(struct lcb_ec2 *c, const char *id, int64_t timeout,
-                            struct lcb_err *err)
+lcb_drill_ec2_volume_remove(struct lcb_ec2 *c, const char *id, int64_t timeout, struct lcb_err *err)
 {
     if (c->dry_run)
         return lcb_ec2_volume_delete(c, id, err);
@@ -225,8 +231,9 @@ drill_status(struct lcb_catalog *cat, const char *id, char *out, size_t size)
     struct lcb_err err;
 
     out[0] = '\0';
-    if (!cat || !id || lcb_db_prepare(&st, lcb_catalog_db(cat),
-                                      "SELECT status FROM drills WHERE id = ?", &err) < 0)
+    if (!cat || !id ||
+        lcb_db_prepare(&st, lcb_catalog_db(cat), "SELECT status FROM drills WHERE id = ?", &err) <
+            0)
         return;
     lcb_stmt_text(st, 1, id);
     if (lcb_stmt_step(st, &err) == 1 && lcb_col_text(st, 0))
@@ -253,8 +260,7 @@ sweep_one(struct lcb_drill_run *run, const struct remover *r, const char *id, co
     struct lcb_err err;
 
     drill_status(r->cat, drill_id, status, sizeof(status));
-    if (!lcb_drill_sweep_due(expires, status[0] ? status : NULL, r->now, reason,
-                             sizeof(reason))) {
+    if (!lcb_drill_sweep_due(expires, status[0] ? status : NULL, r->now, reason, sizeof(reason))) {
         lcb_log(LCB_DEBUG, "drill.sweep.keep", "keeping %s %s: %s", kind, id, reason);
         return 0;
     }
@@ -308,8 +314,8 @@ sweep_rds(struct lcb_drill_run *run, const struct remover *r, struct lcb_err *er
 static int
 sweep_ec2(struct lcb_drill_run *run, const struct remover *r, struct lcb_err *err)
 {
-    static const char *const key[] = { LCB_DRILL_TAG_ID };
-    struct lcb_query_filter f = { "tag-key", key, 1 };
+    static const char *const key[] = {LCB_DRILL_TAG_ID};
+    struct lcb_query_filter f = {"tag-key", key, 1};
     struct lcb_ec2_volume_list l;
     size_t i;
     int failed = 0;
@@ -319,9 +325,9 @@ sweep_ec2(struct lcb_drill_run *run, const struct remover *r, struct lcb_err *er
         return lcb_wrap(err, "list drill volumes");
     for (i = 0; i < l.n; i++) {
         const struct lcb_ec2_volume *v = &l.items[i];
-        failed += sweep_one(run, r, v->id,
-                            lcb_ec2_tag_get(v->tags, v->ntags, LCB_DRILL_TAG_EXPIRES),
-                            lcb_ec2_tag_get(v->tags, v->ntags, LCB_DRILL_TAG_ID));
+        failed +=
+            sweep_one(run, r, v->id, lcb_ec2_tag_get(v->tags, v->ntags, LCB_DRILL_TAG_EXPIRES),
+                      lcb_ec2_tag_get(v->tags, v->ntags, LCB_DRILL_TAG_ID));
     }
     lcb_ec2_volume_list_release(&l);
     return failed;
@@ -331,8 +337,8 @@ int
 lcb_drill_sweep(struct lcb_drill_run *run, struct lcb_rds *rds, struct lcb_ec2 *ec2,
                 struct lcb_catalog *cat, time_t now, int64_t timeout, struct lcb_err *err)
 {
-    struct remover r1 = { "rds instance", rm_instance, rds, timeout, cat, now };
-    struct remover r2 = { "ebs volume", rm_volume, ec2, timeout, cat, now };
+    struct remover r1 = {"rds instance", rm_instance, rds, timeout, cat, now};
+    struct remover r2 = {"ebs volume", rm_volume, ec2, timeout, cat, now};
     int a = 0, b = 0;
 
     if (rds && (a = sweep_rds(run, &r1, err)) < 0)

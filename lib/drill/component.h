@@ -61,12 +61,11 @@ int lcb_drill_ebs(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const stru
                   const struct lcb_backup *b, struct lcb_teardown *td, struct lcb_err *err);
 /* src: the archive, opened and verified completely by the caller (cmd: it is part of the request
  * phase). */
-int lcb_drill_broker(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c,
-                     const struct lcb_target *t, const struct lcb_backup *b,
-                     struct lcb_s3_source *src, struct lcb_teardown *td, struct lcb_err *err);
-int lcb_drill_config(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c,
-                     const struct lcb_target *t, const struct lcb_backup *b,
-                     struct lcb_teardown *td, struct lcb_err *err);
+int lcb_drill_broker(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_target *t,
+                     const struct lcb_backup *b, struct lcb_s3_source *src, struct lcb_teardown *td,
+                     struct lcb_err *err);
+int lcb_drill_config(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_target *t,
+                     const struct lcb_backup *b, struct lcb_teardown *td, struct lcb_err *err);
 
 /* Every entity id of a broker archive (read from src from its first byte): into set, and into
  * list when it is not NULL. The archive is verified on the way (a damaged one fails with

@@ -33,8 +33,8 @@ check_decrypt(struct lcb_drill_comp *c, const struct lcb_config *cfg, const stru
         secure += lcb_config_param_secure(&cfg->params[i]) != 0;
     lcb_drill_check_add(c, "archive decrypts", LCB_CHECK_PASS, NULL,
                         "%s verified; %zu parameters (%zu SecureString values decrypted with the "
-                        "archive's key), %zu services, %zu task definitions", b->id, cfg->nparams,
-                        secure, cfg->nservices, cfg->ntaskdefs);
+                        "archive's key), %zu services, %zu task definitions",
+                        b->id, cfg->nparams, secure, cfg->nservices, cfg->ntaskdefs);
 }
 
 static void
@@ -60,9 +60,10 @@ check_taskdefs(struct lcb_drill_comp *c, const struct lcb_config *cfg)
         lcb_drill_check_add(c, name, LCB_CHECK_FAIL, NULL, "would not register: %s",
                             lcb_buf_str(&problems));
     }
-    lcb_drill_check_add(c, "task definitions register", bad ? LCB_CHECK_FAIL : LCB_CHECK_PASS,
-                        NULL, "%zu task definitions checked against RegisterTaskDefinition's "
-                        "rules, %d would be refused", cfg->ntaskdefs, bad);
+    lcb_drill_check_add(c, "task definitions register", bad ? LCB_CHECK_FAIL : LCB_CHECK_PASS, NULL,
+                        "%zu task definitions checked against RegisterTaskDefinition's "
+                        "rules, %d would be refused",
+                        cfg->ntaskdefs, bad);
     lcb_buf_release(&problems);
 }
 
@@ -103,13 +104,16 @@ check_drift(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb
     }
     lcb_config_diff(&d, cfg, &live, 0);
     for (i = 0; i < d.n && items.len < DRIFT_DETAIL; i++)
-        lcb_buf_addf(&items, "%s%s %s %s", i ? "; " : ": ", d.items[i].kind == LCB_DIFF_ADDED ?
-                     "added" : d.items[i].kind == LCB_DIFF_REMOVED ? "removed" : "changed",
+        lcb_buf_addf(&items, "%s%s %s %s", i ? "; " : ": ",
+                     d.items[i].kind == LCB_DIFF_ADDED     ? "added"
+                     : d.items[i].kind == LCB_DIFF_REMOVED ? "removed"
+                                                           : "changed",
                      d.items[i].what, d.items[i].name);
-    lcb_drill_check_add(c, "drift against live", LCB_CHECK_PASS, NULL, "%s: %zu added, %zu "
-                        "removed, %zu changed since the backup%s%s", d.n ? "drift" : "no drift",
-                        d.added, d.removed, d.changed, lcb_buf_str(&items),
-                        i < d.n ? "; ..." : "");
+    lcb_drill_check_add(c, "drift against live", LCB_CHECK_PASS, NULL,
+                        "%s: %zu added, %zu "
+                        "removed, %zu changed since the backup%s%s",
+                        d.n ? "drift" : "no drift", d.added, d.removed, d.changed,
+                        lcb_buf_str(&items), i < d.n ? "; ..." : "");
 out:
     lcb_buf_release(&items);
     lcb_config_diff_release(&d);
@@ -128,10 +132,11 @@ lcb_drill_config(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struc
     lcb_drill_comp_set(&c->source, b->source);
     lcb_drill_comp_set(&c->restored, "memory (nothing is written to AWS)");
     if (dc->dry_run) {
-        fprintf(dc->dry_run, "config %s: fetch and verify %s, decrypt its SecureString values "
+        fprintf(dc->dry_run,
+                "config %s: fetch and verify %s, decrypt its SecureString values "
                 "(KMS Decrypt of the data key), check each task definition, read the live "
-                "parameters and services to compare (nothing is written)\n", b->id,
-                b->location ? b->location : "?");
+                "parameters and services to compare (nothing is written)\n",
+                b->id, b->location ? b->location : "?");
         return 0;
     }
     lcb_config_init(&cfg);

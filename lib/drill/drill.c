@@ -241,10 +241,14 @@ const char *
 lcb_check_result_name(enum lcb_check_result r)
 {
     switch (r) {
-    case LCB_CHECK_PASS: return "pass";
-    case LCB_CHECK_FAIL: return "fail";
-    case LCB_CHECK_SKIP: return "skip";
-    case LCB_CHECK_ERROR: return "error";
+    case LCB_CHECK_PASS:
+        return "pass";
+    case LCB_CHECK_FAIL:
+        return "fail";
+    case LCB_CHECK_SKIP:
+        return "skip";
+    case LCB_CHECK_ERROR:
+        return "error";
     }
     return "error";
 }
@@ -252,7 +256,7 @@ lcb_check_result_name(enum lcb_check_result r)
 const char *
 lcb_phase_name(enum lcb_phase p)
 {
-    static const char *const names[] = { "request", "provisioning", "checks", "teardown" };
+    static const char *const names[] = {"request", "provisioning", "checks", "teardown"};
 
     return p < LCB_PHASE_COUNT ? names[p] : "?";
 }

@@ -32,11 +32,16 @@ struct lcb_json;
 
 enum lcb_check_result { LCB_CHECK_PASS, LCB_CHECK_FAIL, LCB_CHECK_SKIP, LCB_CHECK_ERROR };
 
-enum lcb_phase { LCB_PHASE_REQUEST, LCB_PHASE_PROVISION, LCB_PHASE_CHECKS, LCB_PHASE_TEARDOWN,
-                 LCB_PHASE_COUNT };
+enum lcb_phase {
+    LCB_PHASE_REQUEST,
+    LCB_PHASE_PROVISION,
+    LCB_PHASE_CHECKS,
+    LCB_PHASE_TEARDOWN,
+    LCB_PHASE_COUNT
+};
 
 struct lcb_drill_check {
-    char *name;     /* "amcheck", "rows public.users", "sql users exist" */
+    char *name; /* "amcheck", "rows public.users", "sql users exist" */
     enum lcb_check_result result;
     char *detail;   /* what was found, "200 rows, fingerprint 200 (tolerance 0%)" */
     char *relation; /* the relation a failure concerns ("public.users_email_idx"), or NULL */
@@ -49,12 +54,12 @@ struct lcb_drill_phase_time {
 };
 
 struct lcb_drill_comp {
-    char *kind;       /* rds | ebs | broker | config */
-    char *target;     /* the policy target's name */
+    char *kind;   /* rds | ebs | broker | config */
+    char *target; /* the policy target's name */
     char *backup_id;
-    char *source;     /* what the backup was taken of */
-    char *restored;   /* where it was restored: instance id, volume id, tenant */
-    time_t taken_at;  /* the recovery point; 0: unknown */
+    char *source;    /* what the backup was taken of */
+    char *restored;  /* where it was restored: instance id, volume id, tenant */
+    time_t taken_at; /* the recovery point; 0: unknown */
     time_t started_at;
     struct lcb_drill_phase_time phases[LCB_PHASE_COUNT];
     int64_t phase_open_ms[LCB_PHASE_COUNT]; /* monotonic start of a running phase; 0: none */
@@ -64,12 +69,12 @@ struct lcb_drill_comp {
     int64_t rto_target; /* seconds; 0: none */
     int64_t rpo;        /* seconds; -1: unknown */
     int64_t rpo_target;
-    char *status;       /* passed | failed | error | interrupted | running */
-    char *error;        /* why it could not complete, or NULL */
+    char *status; /* passed | failed | error | interrupted | running */
+    char *error;  /* why it could not complete, or NULL */
 };
 
 struct lcb_drill_swept {
-    char *kind;   /* "rds instance", "ebs volume" */
+    char *kind; /* "rds instance", "ebs volume" */
     char *id;
     char *reason; /* "expired 2026-11-28T12:00:00Z", "drill drill-... abandoned" */
     int ok;       /* deleted (or already gone) */
@@ -139,8 +144,7 @@ void lcb_drill_swept_add(struct lcb_drill_run *r, const char *kind, const char *
 void lcb_drill_report_json(const struct lcb_drill_run *r, struct lcb_buf *out, int pretty);
 /* Read a report back into r (initialised here). Returns 0, or -1 with LCB_ECORRUPT naming the
  * member that is wrong. */
-int lcb_drill_report_parse(struct lcb_drill_run *r, const struct lcb_json *j,
-                           struct lcb_err *err);
+int lcb_drill_report_parse(struct lcb_drill_run *r, const struct lcb_json *j, struct lcb_err *err);
 
 /* ---- pure rules ---- */
 
@@ -152,8 +156,8 @@ int lcb_drill_expect(const char *expect, const char *value);
 
 /* How to choose the recovery point. */
 struct lcb_drill_pick {
-    int random;      /* 0: latest */
-    int64_t within;  /* random-within:DUR: seconds */
+    int random;     /* 0: latest */
+    int64_t within; /* random-within:DUR: seconds */
 };
 /* "latest" or "random-within:7d" (NULL: latest). Returns 0, or -1 with LCB_EUSAGE. */
 int lcb_drill_pick_parse(struct lcb_drill_pick *p, const char *s, struct lcb_err *err);

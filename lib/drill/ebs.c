@@ -56,15 +56,16 @@ manifest_snapshot(const struct lcb_json *m, const char *id)
     const struct lcb_json *s;
 
     for (s = lcb_json_child(lcb_json_get(m, "snapshots")); s; s = lcb_json_next(s))
-        if (lcb_json_get_str(s, "snapshot_id") && strcmp(lcb_json_get_str(s, "snapshot_id"), id) == 0)
+        if (lcb_json_get_str(s, "snapshot_id") &&
+            strcmp(lcb_json_get_str(s, "snapshot_id"), id) == 0)
             return s;
     return NULL;
 }
 
 /* CreateVolume for one snapshot; the teardown owns the volume from the answer on. */
 static int
-create_one(struct lcb_drill_ctx *dc, const struct lcb_json *snap_m, const char *snap_id,
-           size_t idx, struct doomed_volume *d, struct lcb_teardown *td, struct lcb_err *err)
+create_one(struct lcb_drill_ctx *dc, const struct lcb_json *snap_m, const char *snap_id, size_t idx,
+           struct doomed_volume *d, struct lcb_teardown *td, struct lcb_err *err)
 {
     struct lcb_ec2_volume_req r;
     struct lcb_ec2_volume v;
@@ -103,24 +104,30 @@ static void
 check_volume(struct lcb_drill_comp *c, const struct lcb_ec2_volume *v,
              const struct lcb_ec2_snapshot *s)
 {
-    lcb_drill_check_add(c, "volume available", v->state && (strcmp(v->state, "available") == 0) ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, v->id, "%s from %s is %s in %s",
-                        v->id, s->id, v->state ? v->state : "?", v->availability_zone ?
-                        v->availability_zone : "?");
-    lcb_drill_check_add(c, "volume size", v->size_gib >= s->volume_gib && s->volume_gib > 0 ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, v->id, "%s: %lld GiB, snapshot %lld GiB",
-                        v->id, v->size_gib, s->volume_gib);
-    lcb_drill_check_add(c, "volume encryption", v->encrypted == s->encrypted && (!s->encrypted ||
-                        (v->kms_key_id && s->kms_key_id &&
-                         strcmp(v->kms_key_id, s->kms_key_id) == 0)) ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, v->id, "%s: %s%s%s, snapshot %s%s%s",
-                        v->id, v->encrypted ? "encrypted" : "not encrypted", v->kms_key_id ? " with " : "",
-                        v->kms_key_id ? v->kms_key_id : "", s->encrypted ? "encrypted" :
-                        "not encrypted", s->kms_key_id ? " with " : "",
+    lcb_drill_check_add(c, "volume available",
+                        v->state && (strcmp(v->state, "available") == 0) ? LCB_CHECK_PASS
+                                                                         : LCB_CHECK_FAIL,
+                        v->id, "%s from %s is %s in %s", v->id, s->id, v->state ? v->state : "?",
+                        v->availability_zone ? v->availability_zone : "?");
+    lcb_drill_check_add(
+        c, "volume size",
+        v->size_gib >= s->volume_gib && s->volume_gib > 0 ? LCB_CHECK_PASS : LCB_CHECK_FAIL, v->id,
+        "%s: %lld GiB, snapshot %lld GiB", v->id, v->size_gib, s->volume_gib);
+    lcb_drill_check_add(c, "volume encryption",
+                        v->encrypted == s->encrypted &&
+                                (!s->encrypted || (v->kms_key_id && s->kms_key_id &&
+                                                   strcmp(v->kms_key_id, s->kms_key_id) == 0))
+                            ? LCB_CHECK_PASS
+                            : LCB_CHECK_FAIL,
+                        v->id, "%s: %s%s%s, snapshot %s%s%s", v->id,
+                        v->encrypted ? "encrypted" : "not encrypted", v->kms_key_id ? " with " : "",
+                        v->kms_key_id ? v->kms_key_id : "",
+                        s->encrypted ? "encrypted" : "not encrypted", s->kms_key_id ? " with " : "",
                         s->kms_key_id ? s->kms_key_id : "");
-    lcb_drill_check_add(c, "volume source", v->snapshot_id && strcmp(v->snapshot_id, s->id) == 0 ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, v->id, "%s made from %s", v->id,
-                        v->snapshot_id ? v->snapshot_id : "(none)");
+    lcb_drill_check_add(
+        c, "volume source",
+        v->snapshot_id && strcmp(v->snapshot_id, s->id) == 0 ? LCB_CHECK_PASS : LCB_CHECK_FAIL,
+        v->id, "%s made from %s", v->id, v->snapshot_id ? v->snapshot_id : "(none)");
 }
 
 /* The snapshots to restore (a copy's when the backup lives in another region). */
@@ -138,8 +145,8 @@ snapshot_ids(struct lcb_drill_ctx *dc, const struct lcb_backup *b, struct lcb_st
     snprintf(region, rsize, "%s", reg ? reg : "");
     lcb_snap_copies_free(copies, n);
     if (ids->n == 0 || ids->n > MAX_VOLUMES)
-        return lcb_err_set(err, LCB_ECORRUPT, "backup %s has %zu snapshots in its location",
-                           b->id, ids->n);
+        return lcb_err_set(err, LCB_ECORRUPT, "backup %s has %zu snapshots in its location", b->id,
+                           ids->n);
     return 0;
 }
 
@@ -200,8 +207,7 @@ wait_and_check(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct volume
     int rc = 0;
 
     for (i = 0; i < vs->n && rc == 0; i++, got++)
-        rc = lcb_snap_wait_ec2_volume(&v[i], &vs->d[i]->ec2, vs->d[i]->id, dc->timeout, NULL,
-                                      err);
+        rc = lcb_snap_wait_ec2_volume(&v[i], &vs->d[i]->ec2, vs->d[i]->id, dc->timeout, NULL, err);
     if (rc == 0) {
         lcb_drill_phase_end(dc->run, c, LCB_PHASE_PROVISION, lcb_mono_ms());
         lcb_drill_phase_begin(dc->run, c, LCB_PHASE_CHECKS, lcb_mono_ms());

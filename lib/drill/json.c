@@ -197,8 +197,8 @@ parse_comp(struct lcb_drill_run *r, const struct lcb_json *j, size_t idx, struct
     if (lcb_json_type(j) != LCB_JSON_OBJECT || !lcb_json_get_str(j, "component"))
         return lcb_err_set(err, LCB_ECORRUPT, "components[%zu]: not a component object", idx);
     c = lcb_drill_comp_add(r, lcb_json_get_str(j, "component"), lcb_json_get_str(j, "target"));
-    lcb_drill_comp_set(&c->status, lcb_json_get_str(j, "status") ? lcb_json_get_str(j, "status")
-                                                                  : "running");
+    lcb_drill_comp_set(&c->status,
+                       lcb_json_get_str(j, "status") ? lcb_json_get_str(j, "status") : "running");
     c->error = dup_member(j, "error");
     c->backup_id = dup_member(j, "backup_id");
     c->source = dup_member(j, "source");
@@ -217,11 +217,10 @@ parse_comp(struct lcb_drill_run *r, const struct lcb_json *j, size_t idx, struct
         if (!lcb_json_get_str(k, "name"))
             return lcb_err_set(err, LCB_ECORRUPT, "components[%zu].checks: a check has no name",
                                idx);
-        ck = lcb_drill_check_add(c, lcb_json_get_str(k, "name"),
-                                 result_parse(lcb_json_get_str(k, "result")),
-                                 lcb_json_get_str(k, "relation"), "%s",
-                                 lcb_json_get_str(k, "detail") ? lcb_json_get_str(k, "detail")
-                                                               : "");
+        ck = lcb_drill_check_add(
+            c, lcb_json_get_str(k, "name"), result_parse(lcb_json_get_str(k, "result")),
+            lcb_json_get_str(k, "relation"), "%s",
+            lcb_json_get_str(k, "detail") ? lcb_json_get_str(k, "detail") : "");
         ck->secs = lcb_json_get_num(k, "seconds", 0);
     }
     return 0;
@@ -236,8 +235,8 @@ lcb_drill_report_parse(struct lcb_drill_run *r, const struct lcb_json *j, struct
     lcb_drill_run_init(r, lcb_json_get_str(j, "drill_id"), 0, 0);
     if (lcb_json_type(j) != LCB_JSON_OBJECT || !lcb_json_get_str(j, "drill_id"))
         return lcb_err_set(err, LCB_ECORRUPT, "drill_id: missing (not a drill report)");
-    lcb_drill_comp_set(&r->status, lcb_json_get_str(j, "status") ? lcb_json_get_str(j, "status")
-                                                                  : "running");
+    lcb_drill_comp_set(&r->status,
+                       lcb_json_get_str(j, "status") ? lcb_json_get_str(j, "status") : "running");
     r->env = dup_member(j, "env");
     r->policy = dup_member(j, "policy");
     r->pick = dup_member(j, "pick");

@@ -63,8 +63,8 @@ fill_request(struct lcb_rds_restore_req *r, struct lcb_drill_ctx *dc, const stru
              const char **sgs, size_t *nsgs)
 {
     const struct lcb_drill *d = &dc->policy->drill;
-    const struct lcb_json *src_sgs = lcb_json_get(lcb_json_get(m, "source_instance"),
-                                                  "security_groups");
+    const struct lcb_json *src_sgs =
+        lcb_json_get(lcb_json_get(m, "source_instance"), "security_groups");
     size_t i;
 
     r->instance_class = d->instance_class ? d->instance_class : source_setting(m, "class");
@@ -147,8 +147,7 @@ lcb_drill_rds(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct l
     d->rds.aws = dc->aws;
     d->rds.dry_run = dc->dry_run;
     d->timeout = dc->timeout;
-    lcb_drill_resource_name(d->id, sizeof(d->id), t ? t->instance : b->source,
-                            dc->run->started_at);
+    lcb_drill_resource_name(d->id, sizeof(d->id), t ? t->instance : b->source, dc->run->started_at);
     lcb_drill_comp_set(&c->restored, d->id);
     lcb_drill_comp_set(&c->source, b->source);
     if (dc->dry_run) {

@@ -53,14 +53,15 @@ connect_db(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_
     if (!param && !secret && t)
         secret = t->db_secret;
     if (!param && !secret) {
-        lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL, "no db_url_param or "
+        lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL,
+                            "no db_url_param or "
                             "db_secret in the policy target or the backup: the drill cannot "
                             "log in");
         return -1;
     }
-    if ((param ? lcb_ssm_get(&url, NULL, 0, dc->aws, param, err)
-               : lcb_sm_db_url(&url, dc->aws, secret, in->address, in->port, in->db_name,
-                               err)) < 0 ||
+    if ((param
+             ? lcb_ssm_get(&url, NULL, 0, dc->aws, param, err)
+             : lcb_sm_db_url(&url, dc->aws, secret, in->address, in->port, in->db_name, err)) < 0 ||
         lcb_pg_url_parse(&u, lcb_secret_get(&url), err) < 0) {
         lcb_drill_check_add(c, "connectivity", LCB_CHECK_ERROR, NULL, "credentials from %s: %s",
                             param ? param : secret, errline(err, line, sizeof(line)));
@@ -73,9 +74,10 @@ connect_db(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_
                             errline(err, line, sizeof(line)));
         goto out;
     }
-    lcb_drill_check_add(c, "connectivity", LCB_CHECK_PASS, NULL, "%s: PostgreSQL %s, credentials "
-                        "from %s", lcb_buf_str(&desc), lcb_pg_server_version(*pg),
-                        param ? param : secret);
+    lcb_drill_check_add(c, "connectivity", LCB_CHECK_PASS, NULL,
+                        "%s: PostgreSQL %s, credentials "
+                        "from %s",
+                        lcb_buf_str(&desc), lcb_pg_server_version(*pg), param ? param : secret);
     rc = 0;
 out:
     lcb_buf_release(&desc);
@@ -121,22 +123,29 @@ compare_fingerprints(struct lcb_drill_comp *c, const struct lcb_fingerprint *wan
     struct lcb_buf rep = LCB_BUF_INIT;
     int bad;
 
-    lcb_drill_check_add(c, "schema digest", strcmp(want->schema_sha256, got->schema_sha256) == 0 ?
-                        LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL, "restored %.16s (%zu objects), "
-                        "backup %.16s (%zu objects)", got->schema_sha256, got->schema_objects,
-                        want->schema_sha256, want->schema_objects);
+    lcb_drill_check_add(
+        c, "schema digest",
+        strcmp(want->schema_sha256, got->schema_sha256) == 0 ? LCB_CHECK_PASS : LCB_CHECK_FAIL,
+        NULL,
+        "restored %.16s (%zu objects), "
+        "backup %.16s (%zu objects)",
+        got->schema_sha256, got->schema_objects, want->schema_sha256, want->schema_objects);
     lcb_fingerprint_compare(want, got, tolerance, &rep);
     bad = table_checks(c, lcb_buf_str(&rep));
     lcb_drill_check_add(c, "row counts", bad ? LCB_CHECK_FAIL : LCB_CHECK_PASS, NULL,
                         "%d of %zu tables outside %.4g%% of the fingerprint", bad, want->ntables,
                         tolerance * 100);
     if (!want->has_migration && !got->has_migration)
-        lcb_drill_check_add(c, "latest migration", LCB_CHECK_SKIP, NULL, "no payload_migrations "
+        lcb_drill_check_add(c, "latest migration", LCB_CHECK_SKIP, NULL,
+                            "no payload_migrations "
                             "table in the backup or the copy");
     else
-        lcb_drill_check_add(c, "latest migration", want->has_migration && got->has_migration &&
-                            strcmp(want->migration_name, got->migration_name) == 0 ?
-                            LCB_CHECK_PASS : LCB_CHECK_FAIL, NULL, "restored %s, backup %s",
+        lcb_drill_check_add(c, "latest migration",
+                            want->has_migration && got->has_migration &&
+                                    strcmp(want->migration_name, got->migration_name) == 0
+                                ? LCB_CHECK_PASS
+                                : LCB_CHECK_FAIL,
+                            NULL, "restored %s, backup %s",
                             got->has_migration ? got->migration_name : "(none)",
                             want->has_migration ? want->migration_name : "(none)");
     lcb_buf_release(&rep);
@@ -155,8 +164,8 @@ check_fingerprint(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct lcb
     if (lcb_json_type(fj) != LCB_JSON_OBJECT) {
         snprintf(line, sizeof(line), "the backup has no fingerprint%s%s",
                  lcb_json_get_str(m, "fingerprint_error") ? ": " : "",
-                 lcb_json_get_str(m, "fingerprint_error") ? lcb_json_get_str(m,
-                                                                     "fingerprint_error") : "");
+                 lcb_json_get_str(m, "fingerprint_error") ? lcb_json_get_str(m, "fingerprint_error")
+                                                          : "");
         skip_fingerprint(c, line);
         return;
     }
@@ -189,12 +198,11 @@ check_index(struct lcb_drill_comp *c, struct lcb_pg *pg, const char *oid, const 
             const char *table, struct lcb_err *err)
 {
     struct lcb_pg_rows *rows = NULL;
-    const char *params[1] = { oid };
+    const char *params[1] = {oid};
     char line[512], named[128];
     int64_t t0 = lcb_mono_ms();
 
-    if (lcb_pg_query(&rows, pg, "SELECT bt_index_check($1::oid::regclass)", params, 1,
-                     err) == 0) {
+    if (lcb_pg_query(&rows, pg, "SELECT bt_index_check($1::oid::regclass)", params, 1, err) == 0) {
         lcb_pg_rows_free(rows);
         return 0;
     }
@@ -202,7 +210,8 @@ check_index(struct lcb_drill_comp *c, struct lcb_pg *pg, const char *oid, const 
     if (lcb_drill_amcheck_relation(line, named, sizeof(named)))
         lcb_log(LCB_DEBUG, "drill.amcheck.named", "amcheck names %s", named);
     lcb_drill_check_add(c, "amcheck", LCB_CHECK_FAIL, index, "index %s on %s: %s", index, table,
-                        line)->secs = (double)(lcb_mono_ms() - t0) / 1000.0;
+                        line)
+        ->secs = (double)(lcb_mono_ms() - t0) / 1000.0;
     lcb_logf(LCB_ERROR, "drill.amcheck.failed", LCB_FIELDS(LCB_KV_S("relation", index)),
              "amcheck: index %s on %s is corrupt: %s", index, table, line);
     return 1;
@@ -233,8 +242,8 @@ check_amcheck(struct lcb_drill_comp *c, struct lcb_pg *pg, struct lcb_err *err)
     }
     lcb_pg_rows_free(rows);
     lcb_drill_check_add(c, "amcheck", bad ? LCB_CHECK_FAIL : LCB_CHECK_PASS, NULL,
-                        "bt_index_check on %d btree indexes of user tables: %d corrupt", n,
-                        bad)->secs = (double)(lcb_mono_ms() - t0) / 1000.0;
+                        "bt_index_check on %d btree indexes of user tables: %d corrupt", n, bad)
+        ->secs = (double)(lcb_mono_ms() - t0) / 1000.0;
     return 0;
 }
 
@@ -262,8 +271,11 @@ check_sql(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct lcb_pg *pg,
         }
         v = lcb_pg_rows_count(rows) > 0 ? lcb_pg_rows_get(rows, 0, 0) : NULL;
         ok = lcb_drill_expect(k->expect, v);
-        lcb_drill_check_add(c, name, ok > 0 ? LCB_CHECK_PASS : ok == 0 ? LCB_CHECK_FAIL :
-                            LCB_CHECK_ERROR, NULL, "got %s, want %s", v ? v : "NULL", k->expect);
+        lcb_drill_check_add(c, name,
+                            ok > 0    ? LCB_CHECK_PASS
+                            : ok == 0 ? LCB_CHECK_FAIL
+                                      : LCB_CHECK_ERROR,
+                            NULL, "got %s, want %s", v ? v : "NULL", k->expect);
         lcb_pg_rows_free(rows);
     }
 }
@@ -341,8 +353,9 @@ compare_ids(struct lcb_drill_comp *c, struct lcb_pg_rows *rows, const struct lcb
     lcb_duration_fmt(at > t ? at - t : t - at, gap, sizeof(gap));
     lcb_drill_check_add(c, "cms entities in broker", bad ? LCB_CHECK_FAIL : LCB_CHECK_PASS, NULL,
                         "%d entity ids referenced by the CMS, %d missing from %s (%zu entities, "
-                        "%s from the database's recovery point)%s%s%s", n, bad, bb->id, set->n,
-                        gap, bad ? ": " : "", lcb_buf_str(&missing), bad > 5 ? ", ..." : "");
+                        "%s from the database's recovery point)%s%s%s",
+                        n, bad, bb->id, set->n, gap, bad ? ": " : "", lcb_buf_str(&missing),
+                        bad > 5 ? ", ..." : "");
     lcb_buf_release(&missing);
 }
 
@@ -378,9 +391,9 @@ check_cms(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct lcb_pg *pg,
 }
 
 int
-lcb_drill_rds_checks(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c,
-                     const struct lcb_target *t, const struct lcb_backup *b,
-                     const struct lcb_rds_instance *in, struct lcb_err *err)
+lcb_drill_rds_checks(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, const struct lcb_target *t,
+                     const struct lcb_backup *b, const struct lcb_rds_instance *in,
+                     struct lcb_err *err)
 {
     struct lcb_json *m = lcb_snap_manifest(b);
     struct lcb_pg *pg = NULL;

@@ -17,9 +17,12 @@ enum op { OP_GE, OP_LE, OP_EQ, OP_NE, OP_GT, OP_LT };
 static int
 read_op(const char **s, enum op *op)
 {
-    static const struct { const char *text; enum op op; } ops[] = {
-        { ">=", OP_GE }, { "<=", OP_LE }, { "==", OP_EQ }, { "!=", OP_NE },
-        { "=", OP_EQ },  { ">", OP_GT },  { "<", OP_LT },
+    static const struct {
+        const char *text;
+        enum op op;
+    } ops[] = {
+        {">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {"!=", OP_NE},
+        {"=", OP_EQ},  {">", OP_GT},  {"<", OP_LT},
     };
     size_t i, n;
 
@@ -51,12 +54,18 @@ static int
 compare(enum op op, int cmp)
 {
     switch (op) {
-    case OP_GE: return cmp >= 0;
-    case OP_LE: return cmp <= 0;
-    case OP_EQ: return cmp == 0;
-    case OP_NE: return cmp != 0;
-    case OP_GT: return cmp > 0;
-    case OP_LT: return cmp < 0;
+    case OP_GE:
+        return cmp >= 0;
+    case OP_LE:
+        return cmp <= 0;
+    case OP_EQ:
+        return cmp == 0;
+    case OP_NE:
+        return cmp != 0;
+    case OP_GT:
+        return cmp > 0;
+    case OP_LT:
+        return cmp < 0;
     }
     return 0;
 }
@@ -111,8 +120,10 @@ lcb_drill_pick_parse(struct lcb_drill_pick *p, const char *s, struct lcb_err *er
         p->random = 1;
         return 0;
     }
-    return lcb_err_set(err, LCB_EUSAGE, "--pick: '%s' is not latest or random-within:DUR "
-                       "(e.g. random-within:7d)", s);
+    return lcb_err_set(err, LCB_EUSAGE,
+                       "--pick: '%s' is not latest or random-within:DUR "
+                       "(e.g. random-within:7d)",
+                       s);
 }
 
 long
@@ -157,8 +168,10 @@ lcb_drill_components_parse(unsigned *set, const char *s, struct lcb_err *err)
             memcpy(word, p, n);
             word[n] = '\0';
             if ((k = lcb_kind_parse(word)) < 0)
-                return lcb_err_set(err, LCB_EUSAGE, "--component: '%s' is not rds, ebs, broker "
-                                   "or config", word);
+                return lcb_err_set(err, LCB_EUSAGE,
+                                   "--component: '%s' is not rds, ebs, broker "
+                                   "or config",
+                                   word);
             *set |= 1u << k;
         }
         p += strcspn(p, ",");
@@ -166,7 +179,8 @@ lcb_drill_components_parse(unsigned *set, const char *s, struct lcb_err *err)
             p++;
     }
     if (!*set)
-        return lcb_err_set(err, LCB_EUSAGE, "--component: name at least one of rds, ebs, broker, "
+        return lcb_err_set(err, LCB_EUSAGE,
+                           "--component: name at least one of rds, ebs, broker, "
                            "config");
     return 0;
 }
@@ -238,7 +252,7 @@ lcb_drill_sweep_due(const char *expires, const char *drill_status, time_t now, c
 int
 lcb_drill_amcheck_relation(const char *message, char *out, size_t size)
 {
-    static const char *const words[] = { "index \"", "relation \"" };
+    static const char *const words[] = {"index \"", "relation \""};
     const char *p, *q;
     size_t i, n;
 

@@ -11,8 +11,7 @@
 #include "component.h"
 
 /* Record one problem (a line); returns 1 so that callers can count. */
-static int
-problem(struct lcb_buf *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int problem(struct lcb_buf *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 problem(struct lcb_buf *p, const char *fmt, ...)
@@ -64,10 +63,12 @@ units(const struct lcb_json *v, int cpu)
 static int
 fargate_ok(long cpu, long mem)
 {
-    static const struct { long cpu, lo, hi, step; } sizes[] = {
-        { 256, 512, 2048, 512 },      { 512, 1024, 4096, 1024 },    { 1024, 2048, 8192, 1024 },
-        { 2048, 4096, 16384, 1024 },  { 4096, 8192, 30720, 1024 },  { 8192, 16384, 61440, 4096 },
-        { 16384, 32768, 122880, 8192 },
+    static const struct {
+        long cpu, lo, hi, step;
+    } sizes[] = {
+        {256, 512, 2048, 512},        {512, 1024, 4096, 1024},   {1024, 2048, 8192, 1024},
+        {2048, 4096, 16384, 1024},    {4096, 8192, 30720, 1024}, {8192, 16384, 61440, 4096},
+        {16384, 32768, 122880, 8192},
     };
     size_t i;
 
@@ -97,18 +98,22 @@ container_problems(const struct lcb_json *c, size_t i, struct lcb_buf *p)
     int n = 0;
 
     if (!name_ok(name))
-        n += problem(p, "containerDefinitions[%zu].name '%s': up to 255 letters, digits, "
-                          "hyphens and underscores", i, name ? name : "");
+        n += problem(p,
+                     "containerDefinitions[%zu].name '%s': up to 255 letters, digits, "
+                     "hyphens and underscores",
+                     i, name ? name : "");
     if (!lcb_json_get_str(c, "image") || !*lcb_json_get_str(c, "image"))
         n += problem(p, "container %s: no image", name ? name : "?");
     if (rc && (!lcb_json_get_str(rc, "credentialsParameter") ||
                !*lcb_json_get_str(rc, "credentialsParameter")))
-        n += problem(p, "container %s: repositoryCredentials without a "
-                          "credentialsParameter", name ? name : "?");
+        n += problem(p,
+                     "container %s: repositoryCredentials without a "
+                     "credentialsParameter",
+                     name ? name : "?");
     for (pm = lcb_json_child(lcb_json_get(c, "portMappings")); pm; pm = lcb_json_next(pm))
         if (!lcb_json_get(pm, "containerPort"))
-            n += problem(p, "container %s: a port mapping without containerPort",
-                              name ? name : "?");
+            n +=
+                problem(p, "container %s: a port mapping without containerPort", name ? name : "?");
     return n;
 }
 
@@ -121,14 +126,13 @@ containers_problems(const struct lcb_json *req, struct lcb_buf *p)
 
     if (lcb_json_type(conts) != LCB_JSON_ARRAY || lcb_json_size(conts) == 0)
         return problem(p, "containerDefinitions: empty (the container list cannot be "
-                            "empty)");
+                          "empty)");
     for (c = lcb_json_child(conts); c; c = lcb_json_next(c), i++) {
         n += container_problems(c, i, p);
         for (j = 0, d = lcb_json_child(conts); d && j < i; d = lcb_json_next(d), j++)
             if (lcb_json_get_str(c, "name") && lcb_json_get_str(d, "name") &&
                 strcmp(lcb_json_get_str(c, "name"), lcb_json_get_str(d, "name")) == 0)
-                n += problem(p, "container name %s is used twice",
-                                  lcb_json_get_str(c, "name"));
+                n += problem(p, "container name %s is used twice", lcb_json_get_str(c, "name"));
     }
     return n;
 }
@@ -148,8 +152,7 @@ tags_problems(const struct lcb_json *req, struct lcb_buf *p)
     for (t = lcb_json_child(tags); t; t = lcb_json_next(t)) {
         const char *k = lcb_json_get_str(t, "key");
         if (!k || !*k || strlen(k) > 128 || strncasecmp(k, "aws:", 4) == 0)
-            n += problem(p, "tag key '%s' is empty, too long or reserved (aws:)",
-                              k ? k : "");
+            n += problem(p, "tag key '%s' is empty, too long or reserved (aws:)", k ? k : "");
     }
     return n;
 }
@@ -192,7 +195,7 @@ awslogs_problems(const struct lcb_json *req, struct lcb_buf *p)
         const char *d = lcb_json_get_str(lcb_json_get(c, "logConfiguration"), "logDriver");
         if (d && strcmp(d, "awslogs") == 0)
             return problem(p, "Fargate with the awslogs driver needs an "
-                                "executionRoleArn");
+                              "executionRoleArn");
     }
     return 0;
 }
@@ -207,12 +210,14 @@ lcb_drill_taskdef_problems(const struct lcb_json *req, struct lcb_buf *problems)
     if (lcb_json_type(req) != LCB_JSON_OBJECT)
         return problem(problems, "not a JSON object");
     if (!name_ok(family))
-        n += problem(problems, "family '%s': up to 255 letters, digits, hyphens and "
-                          "underscores", family ? family : "");
+        n += problem(problems,
+                     "family '%s': up to 255 letters, digits, hyphens and "
+                     "underscores",
+                     family ? family : "");
     for (i = 0; lcb_ecs_taskdef_read_only[i]; i++)
         if (lcb_json_get(req, lcb_ecs_taskdef_read_only[i]))
             n += problem(problems, "%s is read-only (RegisterTaskDefinition refuses it)",
-                              lcb_ecs_taskdef_read_only[i]);
+                         lcb_ecs_taskdef_read_only[i]);
     n += containers_problems(req, problems);
     n += tags_problems(req, problems);
     n += sizes_problems(req, problems);

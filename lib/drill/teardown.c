@@ -75,7 +75,8 @@ lcb_teardown_run(struct lcb_teardown *td, struct lcb_buf *report)
     td->held_signal = lcb_sig_pending();
     lcb_sig_hold();
     if (td->held_signal)
-        lcb_log(LCB_WARN, "drill.teardown.signal", "interrupted: tearing down before exiting "
+        lcb_log(LCB_WARN, "drill.teardown.signal",
+                "interrupted: tearing down before exiting "
                 "(a second signal abandons the teardown to the next drill's sweep)");
     for (i = td->n; i-- > 0;) {
         struct lcb_teardown_item *it = &td->items[i];

@@ -23,7 +23,8 @@ lcb_metrics_emf_aws(struct lcb_buf *out, time_t ts, const char *const *metrics)
 {
     size_t i;
 
-    lcb_buf_addf(out, "{\"Timestamp\":%lld000,\"CloudWatchMetrics\":[{\"Namespace\":\"lcbackup\","
+    lcb_buf_addf(out,
+                 "{\"Timestamp\":%lld000,\"CloudWatchMetrics\":[{\"Namespace\":\"lcbackup\","
                  "\"Dimensions\":[[\"Env\",\"Component\",\"Target\"]],\"Metrics\":[",
                  (long long)ts);
     for (i = 0; metrics && metrics[i]; i++)
@@ -71,7 +72,8 @@ status_metrics(struct lcb_buf *out, const struct lcb_status *st)
 {
     size_t i;
 
-    header(out, "lcbackup_backup_age_seconds", "Age of the newest completed backup's recovery "
+    header(out, "lcbackup_backup_age_seconds",
+           "Age of the newest completed backup's recovery "
            "point.");
     for (i = 0; i < st->n; i++)
         if (st->rows[i].age >= 0)
@@ -82,13 +84,15 @@ status_metrics(struct lcb_buf *out, const struct lcb_status *st)
         if (st->rows[i].rpo_target > 0)
             sample(out, "lcbackup_backup_rpo_target_seconds", st->env, st->rows[i].kind,
                    st->rows[i].target, (double)st->rows[i].rpo_target);
-    header(out, "lcbackup_last_verified_timestamp_seconds", "When a backup of the target was "
+    header(out, "lcbackup_last_verified_timestamp_seconds",
+           "When a backup of the target was "
            "last verified (Unix time).");
     for (i = 0; i < st->n; i++)
         if (st->rows[i].verified_at)
             sample(out, "lcbackup_last_verified_timestamp_seconds", st->env, st->rows[i].kind,
                    st->rows[i].target, (double)st->rows[i].verified_at);
-    header(out, "lcbackup_last_drill_timestamp_seconds", "When the target was last drilled "
+    header(out, "lcbackup_last_drill_timestamp_seconds",
+           "When the target was last drilled "
            "(Unix time).");
     for (i = 0; i < st->n; i++)
         if (st->rows[i].drilled_at)
@@ -108,13 +112,13 @@ drill_metrics(struct lcb_buf *out, const struct lcb_drill_run *d)
     header(out, "lcbackup_drill_rto_seconds", "Restore request to restored and verified.");
     for (i = 0; i < d->ncomps; i++)
         if (d->comps[i].rto >= 0)
-            sample(out, "lcbackup_drill_rto_seconds", d->env, d->comps[i].kind,
-                   d->comps[i].target, d->comps[i].rto);
+            sample(out, "lcbackup_drill_rto_seconds", d->env, d->comps[i].kind, d->comps[i].target,
+                   d->comps[i].rto);
     header(out, "lcbackup_drill_rpo_seconds", "Age of the drilled recovery point.");
     for (i = 0; i < d->ncomps; i++)
         if (d->comps[i].rpo >= 0)
-            sample(out, "lcbackup_drill_rpo_seconds", d->env, d->comps[i].kind,
-                   d->comps[i].target, (double)d->comps[i].rpo);
+            sample(out, "lcbackup_drill_rpo_seconds", d->env, d->comps[i].kind, d->comps[i].target,
+                   (double)d->comps[i].rpo);
     header(out, "lcbackup_drill_timestamp_seconds", "When the drill started (Unix time).");
     for (i = 0; i < d->ncomps; i++)
         sample(out, "lcbackup_drill_timestamp_seconds", d->env, d->comps[i].kind,

@@ -28,7 +28,7 @@ lcb_report_format_parse(enum lcb_report_format *out, const char *s, struct lcb_e
 const char *
 lcb_report_ext(enum lcb_report_format f)
 {
-    static const char *const ext[] = { "txt", "md", "html", "json" };
+    static const char *const ext[] = {"txt", "md", "html", "json"};
 
     return ext[f];
 }
@@ -36,9 +36,8 @@ lcb_report_ext(enum lcb_report_format f)
 const char *
 lcb_report_content_type(enum lcb_report_format f)
 {
-    static const char *const types[] = { "text/plain; charset=utf-8",
-                                         "text/markdown; charset=utf-8",
-                                         "text/html; charset=utf-8", "application/json" };
+    static const char *const types[] = {"text/plain; charset=utf-8", "text/markdown; charset=utf-8",
+                                        "text/html; charset=utf-8", "application/json"};
 
     return types[f];
 }
@@ -135,16 +134,19 @@ text_comp(struct lcb_buf *out, const struct lcb_drill_comp *c)
         if (c->phases[p].start >= 0)
             lcb_buf_addf(out, " %s %s", lcb_phase_name((enum lcb_phase)p),
                          rep_secs(c->phases[p].secs, s, sizeof(s)));
-    lcb_buf_addf(out, "\n  RTO          %s\n", rep_target(&t, c->rto, c->rto_target,
-                                                         lcb_drill_rto_ok(c)));
-    lcb_buf_addf(out, "  RPO          %s\n", rep_target(&t, (double)c->rpo, c->rpo_target,
-                                                       lcb_drill_rpo_ok(c)));
+    lcb_buf_addf(out, "\n  RTO          %s\n",
+                 rep_target(&t, c->rto, c->rto_target, lcb_drill_rto_ok(c)));
+    lcb_buf_addf(out, "  RPO          %s\n",
+                 rep_target(&t, (double)c->rpo, c->rpo_target, lcb_drill_rpo_ok(c)));
     lcb_buf_addf(out, "  checks (%zu)\n", c->nchecks);
     for (i = 0; i < c->nchecks; i++) {
         const struct lcb_drill_check *k = &c->checks[i];
-        lcb_buf_addf(out, "    %-5s %-34s %s\n", k->result == LCB_CHECK_PASS ? "ok" :
-                     k->result == LCB_CHECK_SKIP ? "skip" : k->result == LCB_CHECK_FAIL ?
-                     "FAIL" : "ERROR", k->name, k->detail ? k->detail : "");
+        lcb_buf_addf(out, "    %-5s %-34s %s\n",
+                     k->result == LCB_CHECK_PASS   ? "ok"
+                     : k->result == LCB_CHECK_SKIP ? "skip"
+                     : k->result == LCB_CHECK_FAIL ? "FAIL"
+                                                   : "ERROR",
+                     k->name, k->detail ? k->detail : "");
     }
     lcb_buf_release(&t);
 }
@@ -186,9 +188,12 @@ text_status(struct lcb_buf *out, const struct lcb_status *st)
         const struct lcb_status_row *r = &st->rows[i];
         int ok = lcb_status_rpo_ok(r);
         lcb_buf_addf(out, "  %-8s %-24s %-34s %-10s %-8s %-20s ", r->kind, r->target,
-                     r->backup_id ? r->backup_id : "none", r->age >= 0 ?
-                     rep_secs((double)r->age, a, sizeof(a)) : "-",
-                     ok < 0 ? "-" : ok ? "met" : "MISSED", rep_time(r->verified_at, c));
+                     r->backup_id ? r->backup_id : "none",
+                     r->age >= 0 ? rep_secs((double)r->age, a, sizeof(a)) : "-",
+                     ok < 0 ? "-"
+                     : ok   ? "met"
+                            : "MISSED",
+                     rep_time(r->verified_at, c));
         if (r->drill_id)
             lcb_buf_addf(out, "%s %s (%s)\n", rep_time(r->drilled_at, b), r->drill_status,
                          r->drill_id);
@@ -207,9 +212,11 @@ text_drill(struct lcb_buf *out, const struct lcb_drill_run *r)
     lcb_drill_run_counts(r, &passed, &failed, &skipped);
     lcb_buf_addf(out, "drill %s%s%s: %s\n", r->id, r->env ? " in " : "", r->env ? r->env : "",
                  upper_status(r->status));
-    lcb_buf_addf(out, "started %s, ended %s, pick %s, %zu component(s), checks: %d passed, "
-                 "%d failed, %d skipped\n", rep_time(r->started_at, a), rep_time(r->ended_at, b),
-                 r->pick ? r->pick : "latest", r->ncomps, passed, failed, skipped);
+    lcb_buf_addf(out,
+                 "started %s, ended %s, pick %s, %zu component(s), checks: %d passed, "
+                 "%d failed, %d skipped\n",
+                 rep_time(r->started_at, a), rep_time(r->ended_at, b), r->pick ? r->pick : "latest",
+                 r->ncomps, passed, failed, skipped);
     for (i = 0; i < r->nswept; i++)
         lcb_buf_addf(out, "swept %s %s: %s%s\n", r->swept[i].kind, r->swept[i].id,
                      r->swept[i].reason, r->swept[i].ok ? "" : " (NOT deleted)");
@@ -262,15 +269,14 @@ md_comp(struct lcb_buf *out, const struct lcb_drill_comp *c)
         md_cell(out, c->error);
         lcb_buf_adds(out, "\n");
     }
-    lcb_buf_addf(out, "| backup | %s |\n| recovery point | %s |\n", c->backup_id ? c->backup_id :
-                 "-", rep_time(c->taken_at, a));
+    lcb_buf_addf(out, "| backup | %s |\n| recovery point | %s |\n",
+                 c->backup_id ? c->backup_id : "-", rep_time(c->taken_at, a));
     lcb_buf_addf(out, "| restored to | %s |\n", c->restored ? c->restored : "-");
     for (p = 0; p < LCB_PHASE_COUNT; p++)
         if (c->phases[p].start >= 0)
             lcb_buf_addf(out, "| %s | %s |\n", lcb_phase_name((enum lcb_phase)p),
                          rep_secs(c->phases[p].secs, s, sizeof(s)));
-    lcb_buf_addf(out, "| RTO | %s |\n", rep_target(&t, c->rto, c->rto_target,
-                                                   lcb_drill_rto_ok(c)));
+    lcb_buf_addf(out, "| RTO | %s |\n", rep_target(&t, c->rto, c->rto_target, lcb_drill_rto_ok(c)));
     lcb_buf_addf(out, "| RPO | %s |\n\n| check | result | detail |\n|---|---|---|\n",
                  rep_target(&t, (double)c->rpo, c->rpo_target, lcb_drill_rpo_ok(c)));
     for (i = 0; i < c->nchecks; i++) {
@@ -292,14 +298,17 @@ md_status(struct lcb_buf *out, const struct lcb_status *st)
     if (!st)
         return;
     lcb_buf_adds(out, "\n## Status per target\n\n| kind | target | last good backup | age | RPO | "
-                 "last verified | last drilled |\n|---|---|---|---|---|---|---|\n");
+                      "last verified | last drilled |\n|---|---|---|---|---|---|---|\n");
     for (i = 0; i < st->n; i++) {
         const struct lcb_status_row *r = &st->rows[i];
         int ok = lcb_status_rpo_ok(r);
         lcb_buf_addf(out, "| %s | %s | %s | %s | %s | %s | ", r->kind, r->target,
                      r->backup_id ? r->backup_id : "none",
                      r->age >= 0 ? rep_secs((double)r->age, a, sizeof(a)) : "-",
-                     ok < 0 ? "-" : ok ? "met" : "**MISSED**", rep_time(r->verified_at, c));
+                     ok < 0 ? "-"
+                     : ok   ? "met"
+                            : "**MISSED**",
+                     rep_time(r->verified_at, c));
         if (r->drill_id)
             lcb_buf_addf(out, "%s %s (%s) |\n", rep_time(r->drilled_at, b), r->drill_status,
                          r->drill_id);
@@ -316,7 +325,8 @@ md_trend(struct lcb_buf *out, const struct lcb_drill_history *h)
 
     if (!h || h->n == 0)
         return;
-    lcb_buf_adds(out, "\n## Trend\n\n| drill | started | component | target | status | RTO | RPO |\n"
+    lcb_buf_adds(out,
+                 "\n## Trend\n\n| drill | started | component | target | status | RTO | RPO |\n"
                  "|---|---|---|---|---|---|---|\n");
     for (i = 0; i < h->n; i++)
         for (j = 0; j < h->runs[i].ncomps; j++) {
@@ -449,9 +459,17 @@ void
 lcb_report_render(struct lcb_buf *out, enum lcb_report_format f, const struct lcb_report_in *in)
 {
     switch (f) {
-    case LCB_REPORT_TEXT: render_text(out, in); break;
-    case LCB_REPORT_MD: render_md(out, in); break;
-    case LCB_REPORT_JSON: render_json(out, in); break;
-    case LCB_REPORT_HTML: rep_render_html(out, in); break;
+    case LCB_REPORT_TEXT:
+        render_text(out, in);
+        break;
+    case LCB_REPORT_MD:
+        render_md(out, in);
+        break;
+    case LCB_REPORT_JSON:
+        render_json(out, in);
+        break;
+    case LCB_REPORT_HTML:
+        rep_render_html(out, in);
+        break;
     }
 }

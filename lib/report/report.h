@@ -29,16 +29,16 @@ struct lcb_policy;
 struct lcb_status_row {
     char *kind;
     char *target;
-    char *backup_id;       /* the last completed backup, or NULL when there is none */
-    time_t taken_at;       /* its recovery point */
-    int64_t age;           /* now - taken_at; -1 without a backup */
-    int64_t rpo_target;    /* seconds (the alarms': drill.rpo_target, else twice the schedule's
-                              period); 0: none */
-    time_t verified_at;    /* the newest verification of any of its backups; 0: never */
-    char *drill_id;        /* the last drill that drilled this target, or NULL */
+    char *backup_id;    /* the last completed backup, or NULL when there is none */
+    time_t taken_at;    /* its recovery point */
+    int64_t age;        /* now - taken_at; -1 without a backup */
+    int64_t rpo_target; /* seconds (the alarms': drill.rpo_target, else twice the schedule's
+                           period); 0: none */
+    time_t verified_at; /* the newest verification of any of its backups; 0: never */
+    char *drill_id;     /* the last drill that drilled this target, or NULL */
     time_t drilled_at;
-    char *drill_status;    /* that component's status in that drill */
-    double drill_rto;      /* seconds; -1: none */
+    char *drill_status; /* that component's status in that drill */
+    double drill_rto;   /* seconds; -1: none */
 };
 
 struct lcb_status {
@@ -91,11 +91,11 @@ const char *lcb_report_ext(enum lcb_report_format f);
 const char *lcb_report_content_type(enum lcb_report_format f);
 
 struct lcb_report_in {
-    const struct lcb_drill_run *drill;        /* a drill report; NULL: a status report */
-    const struct lcb_drill_history *history;  /* past drills for the trend (may be NULL) */
-    const struct lcb_status *status;          /* may be NULL */
+    const struct lcb_drill_run *drill;       /* a drill report; NULL: a status report */
+    const struct lcb_drill_history *history; /* past drills for the trend (may be NULL) */
+    const struct lcb_status *status;         /* may be NULL */
     time_t generated_at;
-    const char *title;                        /* NULL: the default */
+    const char *title; /* NULL: the default */
 };
 
 /* Render into out. Every format carries the same facts; HTML is one file with inline CSS and SVG

@@ -90,8 +90,10 @@ fill_verified(struct lcb_status_row *r, struct lcb_db *db, const char *env, stru
     struct lcb_stmt *st;
     int rc;
 
-    if (lcb_db_prepare(&st, db, "SELECT max(verified_at) FROM backups WHERE kind = ?1 AND "
-                       "target = ?2 AND (?3 IS NULL OR env = ?3)", err) < 0)
+    if (lcb_db_prepare(&st, db,
+                       "SELECT max(verified_at) FROM backups WHERE kind = ?1 AND "
+                       "target = ?2 AND (?3 IS NULL OR env = ?3)",
+                       err) < 0)
         return -1;
     lcb_stmt_text(st, 1, r->kind);
     lcb_stmt_text(st, 2, r->target);
@@ -116,7 +118,8 @@ fill_drill(struct lcb_status_row *r, struct lcb_db *db, struct lcb_err *err)
                        "WHERE d.report IS NOT NULL AND json_valid(d.report) "
                        "AND json_extract(c.value, '$.component') = ? "
                        "AND json_extract(c.value, '$.target') = ? "
-                       "ORDER BY d.started_at DESC, d.id DESC LIMIT 1", err) < 0)
+                       "ORDER BY d.started_at DESC, d.id DESC LIMIT 1",
+                       err) < 0)
         return -1;
     lcb_stmt_text(st, 1, r->kind);
     lcb_stmt_text(st, 2, r->target);
@@ -145,15 +148,15 @@ fill_row(struct lcb_status_row *r, struct lcb_catalog *cat, const char *env, tim
 
 /* Without a policy: every kind/target with backups in env. */
 static int
-catalog_targets(struct lcb_status *s, struct lcb_catalog *cat, const char *env,
-                struct lcb_err *err)
+catalog_targets(struct lcb_status *s, struct lcb_catalog *cat, const char *env, struct lcb_err *err)
 {
     struct lcb_stmt *st;
     int rc;
 
     if (lcb_db_prepare(&st, lcb_catalog_db(cat),
                        "SELECT DISTINCT kind, target FROM backups WHERE target IS NOT NULL "
-                       "AND (?1 IS NULL OR env = ?1) ORDER BY kind, target", err) < 0)
+                       "AND (?1 IS NULL OR env = ?1) ORDER BY kind, target",
+                       err) < 0)
         return -1;
     lcb_stmt_text(st, 1, env);
     while ((rc = lcb_stmt_step(st, err)) == 1)
@@ -229,7 +232,8 @@ lcb_drill_history_load(struct lcb_drill_history *h, struct lcb_catalog *cat, tim
 
     if (lcb_db_prepare(&st, lcb_catalog_db(cat),
                        "SELECT id, report FROM drills WHERE report IS NOT NULL AND started_at >= ? "
-                       "ORDER BY started_at, id", err) < 0)
+                       "ORDER BY started_at, id",
+                       err) < 0)
         return -1;
     lcb_stmt_int(st, 1, (long long)since);
     while ((rc = lcb_stmt_step(st, err)) == 1) {
@@ -265,12 +269,14 @@ lcb_drill_load(struct lcb_drill_run *out, struct lcb_catalog *cat, const char *i
     int rc, n = 0;
 
     lcb_drill_run_init(out, id, 0, 0);
-    rc = lcb_db_prepare(&st, lcb_catalog_db(cat), id ?
-                        "SELECT id, status, report FROM drills WHERE id = ?1 OR "
-                        "(substr(id, 1, length(?1)) = ?1 AND NOT EXISTS "
-                        "(SELECT 1 FROM drills WHERE id = ?1)) ORDER BY started_at DESC LIMIT 2" :
-                        "SELECT id, status, report FROM drills WHERE report IS NOT NULL "
-                        "ORDER BY started_at DESC, id DESC LIMIT 1", err);
+    rc =
+        lcb_db_prepare(&st, lcb_catalog_db(cat),
+                       id ? "SELECT id, status, report FROM drills WHERE id = ?1 OR "
+                            "(substr(id, 1, length(?1)) = ?1 AND NOT EXISTS "
+                            "(SELECT 1 FROM drills WHERE id = ?1)) ORDER BY started_at DESC LIMIT 2"
+                          : "SELECT id, status, report FROM drills WHERE report IS NOT NULL "
+                            "ORDER BY started_at DESC, id DESC LIMIT 1",
+                       err);
     if (rc < 0)
         return -1;
     if (id)
@@ -285,7 +291,8 @@ lcb_drill_load(struct lcb_drill_run *out, struct lcb_catalog *cat, const char *i
         rc = -1;
     else if (n == 0)
         rc = id ? lcb_err_set(err, LCB_ENOTFOUND, "no drill '%s' in the catalog", id)
-                : lcb_err_set(err, LCB_ENOTFOUND, "no drill report in the catalog yet: run "
+                : lcb_err_set(err, LCB_ENOTFOUND,
+                              "no drill report in the catalog yet: run "
                               "`lcbackup drill` first");
     else if (n > 1)
         rc = lcb_err_set(err, LCB_EUSAGE, "'%s' matches several drills: give more of the id", id);

@@ -16,14 +16,14 @@
 #define ROW 34
 #define TOP 40
 
-static const char *const phase_colour[LCB_PHASE_COUNT] = { "#4e79a7", "#f28e2b", "#59a14f",
-                                                            "#b07aa1" };
+static const char *const phase_colour[LCB_PHASE_COUNT] = {"#4e79a7", "#f28e2b", "#59a14f",
+                                                          "#b07aa1"};
 
 static const char *
 comp_colour(const char *kind)
 {
-    static const char *const kinds[] = { "rds", "ebs", "broker", "config" };
-    static const char *const colours[] = { "#e15759", "#76b7b2", "#edc948", "#9c755f" };
+    static const char *const kinds[] = {"rds", "ebs", "broker", "config"};
+    static const char *const colours[] = {"#e15759", "#76b7b2", "#edc948", "#9c755f"};
     size_t i;
 
     for (i = 0; i < 4; i++)
@@ -37,12 +37,23 @@ lcb_html_escape(struct lcb_buf *out, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': lcb_buf_adds(out, "&amp;"); break;
-        case '<': lcb_buf_adds(out, "&lt;"); break;
-        case '>': lcb_buf_adds(out, "&gt;"); break;
-        case '"': lcb_buf_adds(out, "&quot;"); break;
-        case '\'': lcb_buf_adds(out, "&#39;"); break;
-        default: lcb_buf_addch(out, *s);
+        case '&':
+            lcb_buf_adds(out, "&amp;");
+            break;
+        case '<':
+            lcb_buf_adds(out, "&lt;");
+            break;
+        case '>':
+            lcb_buf_adds(out, "&gt;");
+            break;
+        case '"':
+            lcb_buf_adds(out, "&quot;");
+            break;
+        case '\'':
+            lcb_buf_adds(out, "&#39;");
+            break;
+        default:
+            lcb_buf_addch(out, *s);
         }
     }
 }
@@ -79,9 +90,11 @@ x_axis(struct lcb_buf *out, double max, int y, int plot_w)
         double v = max * i / 5;
         int x = LEFT + (int)(plot_w * i / 5);
         secs_label(label, sizeof(label), v);
-        lcb_buf_addf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#dddddd\"/>"
+        lcb_buf_addf(out,
+                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#dddddd\"/>"
                      "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
-                     "fill=\"#444444\">%s</text>\n", x, TOP - 6, x, y, x, y + 14, label);
+                     "fill=\"#444444\">%s</text>\n",
+                     x, TOP - 6, x, y, x, y + 14, label);
     }
 }
 
@@ -106,9 +119,10 @@ legend(struct lcb_buf *out, int y, const char *const *names, const char *const *
     int i, x = LEFT;
 
     for (i = 0; i < n; i++, x += 150)
-        lcb_buf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>"
-                     "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#222222\">%s</text>\n", x,
-                     y, colours[i], x + 20, y + 12, names[i]);
+        lcb_buf_addf(out,
+                     "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>"
+                     "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#222222\">%s</text>\n",
+                     x, y, colours[i], x + 20, y + 12, names[i]);
 }
 
 static void
@@ -117,8 +131,10 @@ timeline_row(struct lcb_buf *out, const struct lcb_drill_comp *c, int y, double 
     char label[32];
     int p;
 
-    lcb_buf_addf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\" "
-                 "fill=\"#222222\">", LEFT - 10, y + 17);
+    lcb_buf_addf(out,
+                 "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\" "
+                 "fill=\"#222222\">",
+                 LEFT - 10, y + 17);
     lcb_html_escape(out, c->kind);
     lcb_buf_adds(out, " ");
     lcb_html_escape(out, c->target);
@@ -133,7 +149,8 @@ timeline_row(struct lcb_buf *out, const struct lcb_drill_comp *c, int y, double 
         if (w < 3)
             w = 3;
         secs_label(label, sizeof(label), ph->secs);
-        lcb_buf_addf(out, "<rect class=\"phase-%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+        lcb_buf_addf(out,
+                     "<rect class=\"phase-%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
                      "height=\"24\" fill=\"%s\"><title>%s: %s</title></rect>\n",
                      lcb_phase_name((enum lcb_phase)p), x, y + 2, w, phase_colour[p],
                      lcb_phase_name((enum lcb_phase)p), label);
@@ -150,14 +167,18 @@ lcb_svg_timeline(struct lcb_buf *out, const struct lcb_drill_run *r)
 
     h = TOP + (int)(r->ncomps ? r->ncomps : 1) * ROW + 60;
     axis_y = TOP + (int)(r->ncomps ? r->ncomps : 1) * ROW;
-    lcb_buf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart timeline\" "
+    lcb_buf_addf(out,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart timeline\" "
                  "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
                  "aria-label=\"phase timeline\">\n<rect width=\"%d\" height=\"%d\" "
-                 "fill=\"#ffffff\"/>\n", W, h, W, h, W, h);
+                 "fill=\"#ffffff\"/>\n",
+                 W, h, W, h, W, h);
     x_axis(out, max, axis_y, plot_w);
     if (r->ncomps == 0)
-        lcb_buf_addf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#444444\">no "
-                     "component was drilled</text>\n", LEFT, TOP + 20);
+        lcb_buf_addf(out,
+                     "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#444444\">no "
+                     "component was drilled</text>\n",
+                     LEFT, TOP + 20);
     for (i = 0; i < r->ncomps; i++)
         timeline_row(out, &r->comps[i], TOP + (int)i * ROW, max, plot_w);
     for (p = 0; p < LCB_PHASE_COUNT; p++)
@@ -188,7 +209,7 @@ comp_target(const struct lcb_drill_comp *c, int rpo)
 static struct series_bounds
 bounds(const struct lcb_drill_history *h, int rpo)
 {
-    struct series_bounds b = { 0, 0 };
+    struct series_bounds b = {0, 0};
     size_t i, j;
 
     for (i = 0; h && i < h->n; i++)
@@ -229,13 +250,16 @@ panel_series(struct lcb_buf *out, const struct lcb_drill_history *h, const char 
             y = y0 + ph - v / max * ph;
             secs_label(label, sizeof(label), v);
             lcb_buf_addf(&pts, "%s%.1f,%.1f", n++ ? " " : "", x, y);
-            lcb_buf_addf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>%s "
-                         "%s %s: %s</title></circle>\n", x, y, comp_colour(kind),
-                         h->runs[i].id, kind, rpo ? "RPO" : "RTO", label);
+            lcb_buf_addf(&dots,
+                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>%s "
+                         "%s %s: %s</title></circle>\n",
+                         x, y, comp_colour(kind), h->runs[i].id, kind, rpo ? "RPO" : "RTO", label);
         }
     if (n > 1)
-        lcb_buf_addf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"3\" "
-                     "points=\"%s\"/>\n", comp_colour(kind), lcb_buf_str(&pts));
+        lcb_buf_addf(out,
+                     "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"3\" "
+                     "points=\"%s\"/>\n",
+                     comp_colour(kind), lcb_buf_str(&pts));
     lcb_buf_adds(out, lcb_buf_str(&dots));
     lcb_buf_release(&pts);
     lcb_buf_release(&dots);
@@ -257,38 +281,42 @@ panel_target(struct lcb_buf *out, const struct lcb_drill_history *h, int rpo, in
         return;
     secs_label(label, sizeof(label), t);
     if (t > max) {
-        lcb_buf_addf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" "
-                     "fill=\"#555555\">target %s (above the scale)</text>\n", LEFT + plot_w,
-                     y0 + 4, label);
+        lcb_buf_addf(out,
+                     "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" "
+                     "fill=\"#555555\">target %s (above the scale)</text>\n",
+                     LEFT + plot_w, y0 + 4, label);
         return;
     }
     y = y0 + ph - t / max * ph;
-    lcb_buf_addf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555555\" "
+    lcb_buf_addf(out,
+                 "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555555\" "
                  "stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" "
-                 "text-anchor=\"end\" fill=\"#555555\">target %s</text>\n", LEFT, y,
-                 LEFT + plot_w, y, LEFT + plot_w, y - 4, label);
+                 "text-anchor=\"end\" fill=\"#555555\">target %s</text>\n",
+                 LEFT, y, LEFT + plot_w, y, LEFT + plot_w, y - 4, label);
 }
 
 static void
 trend_panel(struct lcb_buf *out, const struct lcb_drill_history *h, int rpo, int y0, int ph,
             int plot_w)
 {
-    static const char *const kinds[] = { "rds", "ebs", "broker", "config" };
+    static const char *const kinds[] = {"rds", "ebs", "broker", "config"};
     struct series_bounds b = bounds(h, rpo);
     char label[32];
     size_t k;
     int i;
 
-    lcb_buf_addf(out, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\" "
-                 "text-anchor=\"end\" fill=\"#222222\">%s</text>\n", LEFT - 60,
-                 y0 + ph / 2, rpo ? "RPO" : "RTO");
+    lcb_buf_addf(out,
+                 "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\" "
+                 "text-anchor=\"end\" fill=\"#222222\">%s</text>\n",
+                 LEFT - 60, y0 + ph / 2, rpo ? "RPO" : "RTO");
     for (i = 0; i <= 4; i++) {
         int y = y0 + ph - ph * i / 4;
         secs_label(label, sizeof(label), b.max * i / 4);
-        lcb_buf_addf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
+        lcb_buf_addf(out,
+                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
                      "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" "
-                     "fill=\"#444444\">%s</text>\n", LEFT, y, LEFT + plot_w, y, LEFT - 6, y + 4,
-                     label);
+                     "fill=\"#444444\">%s</text>\n",
+                     LEFT, y, LEFT + plot_w, y, LEFT - 6, y + 4, label);
     }
     panel_target(out, h, rpo, y0, ph, b.max, plot_w);
     for (k = 0; k < 4; k++)
@@ -305,25 +333,31 @@ trend_dates(struct lcb_buf *out, const struct lcb_drill_history *h, int y, int p
     for (i = 0; i < h->n; i += step) {
         gmtime_r(&h->runs[i].started_at, &tm);
         strftime(ts, sizeof(ts), "%m-%d %H:%M", &tm);
-        lcb_buf_addf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\" "
-                     "fill=\"#444444\">%s</text>\n", px_x(i, h->n, plot_w), y, ts);
+        lcb_buf_addf(out,
+                     "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\" "
+                     "fill=\"#444444\">%s</text>\n",
+                     px_x(i, h->n, plot_w), y, ts);
     }
 }
 
 void
 lcb_svg_trend(struct lcb_buf *out, const struct lcb_drill_history *h)
 {
-    static const char *const names[] = { "rds", "ebs", "broker", "config" };
-    static const char *const colours[] = { "#e15759", "#76b7b2", "#edc948", "#9c755f" };
+    static const char *const names[] = {"rds", "ebs", "broker", "config"};
+    static const char *const colours[] = {"#e15759", "#76b7b2", "#edc948", "#9c755f"};
     int plot_w = W - LEFT - RIGHT, ph = 150, hgt = 2 * ph + 130;
 
-    lcb_buf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" "
+    lcb_buf_addf(out,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" "
                  "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
                  "aria-label=\"RTO and RPO over time\">\n<rect width=\"%d\" height=\"%d\" "
-                 "fill=\"#ffffff\"/>\n", W, hgt, W, hgt, W, hgt);
+                 "fill=\"#ffffff\"/>\n",
+                 W, hgt, W, hgt, W, hgt);
     if (!h || h->n == 0) {
-        lcb_buf_addf(out, "<text x=\"%d\" y=\"60\" font-size=\"13\" fill=\"#444444\">no drill "
-                     "in this period</text>\n</svg>\n", LEFT);
+        lcb_buf_addf(out,
+                     "<text x=\"%d\" y=\"60\" font-size=\"13\" fill=\"#444444\">no drill "
+                     "in this period</text>\n</svg>\n",
+                     LEFT);
         return;
     }
     trend_panel(out, h, 0, 20, ph, plot_w);

@@ -31,8 +31,8 @@ lcb_report_bucket_lock_parse(struct lcb_bucket_lock *out, const char *xml, size_
     if (dr) {
         mode = lcb_xml_get(dr, "Mode");
         snprintf(out->mode, sizeof(out->mode), "%s", mode ? mode : "");
-        out->period = lcb_xml_get_ll(dr, "Days", 0) * 86400 +
-                      lcb_xml_get_ll(dr, "Years", 0) * 365 * 86400;
+        out->period =
+            lcb_xml_get_ll(dr, "Days", 0) * 86400 + lcb_xml_get_ll(dr, "Years", 0) * 365 * 86400;
     }
     lcb_xml_free(doc);
     return 0;
@@ -42,7 +42,7 @@ int
 lcb_report_bucket_lock(struct lcb_bucket_lock *out, struct lcb_aws *aws, const char *bucket,
                        struct lcb_err *err)
 {
-    const struct lcb_aws_kv q[] = { { "object-lock", NULL } };
+    const struct lcb_aws_kv q[] = {{"object-lock", NULL}};
     struct lcb_aws_req req;
     struct lcb_aws_resp resp;
     int rc;
@@ -87,8 +87,7 @@ lcb_report_key(struct lcb_buf *out, const struct lcb_report_upload *u)
 
 int
 lcb_report_put(struct lcb_report_uploaded *res, struct lcb_aws *aws,
-               const struct lcb_report_upload *u, const char *body, size_t len,
-               struct lcb_err *err)
+               const struct lcb_report_upload *u, const char *body, size_t len, struct lcb_err *err)
 {
     struct lcb_bucket_lock lock;
     struct lcb_s3_put_opts po;

@@ -36,18 +36,18 @@ int lcb_report_bucket_lock_parse(struct lcb_bucket_lock *out, const char *xml, s
 
 struct lcb_report_upload {
     const char *bucket;
-    const char *prefix;       /* may be NULL */
-    const char *env;          /* may be NULL */
-    const char *name;         /* "drill-2026...", "status" */
-    const char *ext;          /* "html" */
+    const char *prefix; /* may be NULL */
+    const char *env;    /* may be NULL */
+    const char *name;   /* "drill-2026...", "status" */
+    const char *ext;    /* "html" */
     const char *content_type;
-    const char *kms_key;      /* SSE-KMS key, or NULL */
-    int64_t object_lock;      /* the policy's storage.object_lock (seconds), 0: none */
+    const char *kms_key; /* SSE-KMS key, or NULL */
+    int64_t object_lock; /* the policy's storage.object_lock (seconds), 0: none */
     time_t now;
 };
 
 struct lcb_report_uploaded {
-    char uri[1200];  /* s3://bucket/key */
+    char uri[1200]; /* s3://bucket/key */
     char lock_mode[16];
     time_t lock_until; /* 0: no retention */
 };

@@ -46,7 +46,8 @@ test_rto_rpo(void)
     CHECK_INT(lcb_drill_rto_ok(c), 1);
     CHECK_INT(lcb_drill_rpo_ok(c), 1);
     CHECK_STR(c->status, "passed");
-    CHECK(c->phases[LCB_PHASE_PROVISION].start > 1.99 && c->phases[LCB_PHASE_PROVISION].secs > 29.9);
+    CHECK(c->phases[LCB_PHASE_PROVISION].start > 1.99 &&
+          c->phases[LCB_PHASE_PROVISION].secs > 29.9);
     /* targets missed */
     lcb_drill_comp_finish(c, 30, 1800, 0);
     CHECK_INT(lcb_drill_rto_ok(c), 0);
@@ -202,8 +203,8 @@ test_teardown_under_signal(void)
     lcb_sig_raise(SIGTERM);
     CHECK_INT(lcb_teardown_run(&td, NULL), 0);
     CHECK_STR(order, "x");
-    CHECK_INT(saw_signal_during, 0);         /* set aside while tearing down */
-    CHECK_INT(lcb_sig_pending(), SIGTERM);   /* and put back for the exit status */
+    CHECK_INT(saw_signal_during, 0);       /* set aside while tearing down */
+    CHECK_INT(lcb_sig_pending(), SIGTERM); /* and put back for the exit status */
     CHECK_INT(lcb_teardown_sleep(50, &err), -1);
     CHECK_INT(err.code, LCB_EINTR);
     lcb_sig_raise(0);

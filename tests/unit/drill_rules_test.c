@@ -49,9 +49,9 @@ test_pick(void)
 {
     struct lcb_drill_pick p;
     struct lcb_err err;
-    time_t now = 1000000, taken[4] = { now - 10, now - 3600, now - 86400, now - 30 * 86400 };
+    time_t now = 1000000, taken[4] = {now - 10, now - 3600, now - 86400, now - 30 * 86400};
     unsigned rnd;
-    int seen[4] = { 0, 0, 0, 0 };
+    int seen[4] = {0, 0, 0, 0};
 
     CHECK_INT(lcb_drill_pick_parse(&p, NULL, &err), 0);
     CHECK_INT(p.random, 0);
@@ -124,10 +124,10 @@ test_expiry_and_sweep(void)
     CHECK(strstr(reason, "expired at 2027-01-15T08:00:00Z") != NULL);
     CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", NULL, now, reason, sizeof(reason)), 0);
     CHECK(strstr(reason, "expires at") != NULL);
-    CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "running", now, reason,
-                                  sizeof(reason)), 0);
-    CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "abandoned", now, reason,
-                                  sizeof(reason)), 1);
+    CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "running", now, reason, sizeof(reason)),
+              0);
+    CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "abandoned", now, reason, sizeof(reason)),
+              1);
     CHECK(strstr(reason, "abandoned") != NULL);
     CHECK_INT(lcb_drill_sweep_due(NULL, "passed", now, reason, sizeof(reason)), 1);
     CHECK_INT(lcb_drill_sweep_due("garbage", NULL, now, reason, sizeof(reason)), 0);
@@ -140,10 +140,12 @@ test_amcheck_relation(void)
     char rel[64];
 
     CHECK_INT(lcb_drill_amcheck_relation("ERROR:  item order invariant violated for index "
-                                         "\"users_email_idx\"\nDETAIL: ...", rel, sizeof(rel)), 1);
+                                         "\"users_email_idx\"\nDETAIL: ...",
+                                         rel, sizeof(rel)),
+              1);
     CHECK_STR(rel, "users_email_idx");
-    CHECK_INT(lcb_drill_amcheck_relation("could not open relation \"pages_pkey\"", rel,
-                                         sizeof(rel)), 1);
+    CHECK_INT(
+        lcb_drill_amcheck_relation("could not open relation \"pages_pkey\"", rel, sizeof(rel)), 1);
     CHECK_STR(rel, "pages_pkey");
     CHECK_INT(lcb_drill_amcheck_relation("server closed the connection", rel, sizeof(rel)), 0);
     CHECK_INT(lcb_drill_amcheck_relation("index \"\"", rel, sizeof(rel)), 0);
@@ -175,14 +177,18 @@ test_taskdef_rules(void)
     CHECK_INT(taskdef("{\"family\":\"legocity-payload\",\"containerDefinitions\":[{\"name\":"
                       "\"payload\",\"image\":\"ghcr.io/legocity/payload:1.4\",\"portMappings\":"
                       "[{\"containerPort\":3000}]}],\"tags\":[{\"key\":\"Project\",\"value\":"
-                      "\"legocity\"}]}", &p), 0);
+                      "\"legocity\"}]}",
+                      &p),
+              0);
     CHECK_INT(taskdef("{\"family\":\"bad family!\",\"containerDefinitions\":[]}", &p), 2);
     CHECK(strstr(p.ptr, "family 'bad family!'") != NULL);
     CHECK(strstr(p.ptr, "containerDefinitions: empty") != NULL);
     CHECK_INT(taskdef("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
                       "\"\"},{\"name\":\"a\",\"image\":\"x\",\"portMappings\":[{\"hostPort\":1}],"
                       "\"repositoryCredentials\":{\"credentialsParameter\":\"\"}}],\"tags\":[],"
-                      "\"revision\":3}", &p), 6);
+                      "\"revision\":3}",
+                      &p),
+              6);
     CHECK(strstr(p.ptr, "container a: no image") != NULL);
     CHECK(strstr(p.ptr, "container name a is used twice") != NULL);
     CHECK(strstr(p.ptr, "without containerPort") != NULL);
@@ -194,16 +200,22 @@ test_taskdef_rules(void)
                       "\"networkMode\":\"awsvpc\",\"cpu\":\"0.5 vCPU\",\"memory\":\"1 GB\","
                       "\"executionRoleArn\":\"arn:aws:iam::1:role/x\",\"containerDefinitions\":"
                       "[{\"name\":\"a\",\"image\":\"x\",\"logConfiguration\":{\"logDriver\":"
-                      "\"awslogs\"}}]}", &p), 0);
+                      "\"awslogs\"}}]}",
+                      &p),
+              0);
     CHECK_INT(taskdef("{\"family\":\"f\",\"requiresCompatibilities\":[\"FARGATE\"],"
                       "\"networkMode\":\"bridge\",\"cpu\":\"256\",\"memory\":\"4096\","
                       "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"x\","
-                      "\"logConfiguration\":{\"logDriver\":\"awslogs\"}}]}", &p), 3);
+                      "\"logConfiguration\":{\"logDriver\":\"awslogs\"}}]}",
+                      &p),
+              3);
     CHECK(strstr(p.ptr, "Fargate only supports network mode awsvpc") != NULL);
     CHECK(strstr(p.ptr, "no Fargate size has 256 CPU units with 4096 MiB") != NULL);
     CHECK(strstr(p.ptr, "needs an executionRoleArn") != NULL);
     CHECK_INT(taskdef("{\"family\":\"f\",\"networkMode\":\"overlay\",\"cpu\":\"lots\","
-                      "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"x\"}]}", &p), 2);
+                      "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"x\"}]}",
+                      &p),
+              2);
     lcb_buf_release(&p);
 }
 

@@ -94,8 +94,8 @@ test_text_and_md(void)
     lcb_buf_reset(&out);
     lcb_report_render(&out, LCB_REPORT_MD, &in);
     CHECK(strncmp(out.ptr, "# Restore drill report drill-20261128T221500-abcdef\n", 52) == 0);
-    CHECK(strstr(out.ptr, "| amcheck | fail | index <users_email_idx> & \"order\" \\| violated |") !=
-          NULL);
+    CHECK(strstr(out.ptr,
+                 "| amcheck | fail | index <users_email_idx> & \"order\" \\| violated |") != NULL);
     CHECK(strstr(out.ptr, "## Status per target") != NULL);
     lcb_buf_release(&out);
     lcb_status_release(&st);
@@ -127,7 +127,7 @@ test_html_self_contained(void)
     CHECK(strstr(out.ptr, "<h1>Restore drill report drill-c</h1>") != NULL);
     CHECK(strstr(out.ptr, "class=\"chart timeline\"") != NULL);
     CHECK(strstr(out.ptr, "class=\"chart trend\"") != NULL);
-    CHECK(strstr(out.ptr, "fill=\"#4e79a7\"") != NULL); /* a request bar */
+    CHECK(strstr(out.ptr, "fill=\"#4e79a7\"") != NULL);   /* a request bar */
     CHECK(strstr(out.ptr, "stroke=\"#e15759\"") != NULL); /* the rds trend line */
     CHECK(strstr(out.ptr, "target 15m 00s") != NULL);
     /* escaped, and no external reference */
@@ -190,12 +190,12 @@ test_json(void)
     CHECK_INT(lcb_json_parse(&j, out.ptr, out.len, &err), 0);
     CHECK_STR(lcb_json_get_str(j, "report"), "drill");
     CHECK_STR(lcb_json_get_str(lcb_json_get(j, "drill"), "status"), "failed");
-    CHECK_INT(lcb_json_get_num(lcb_json_at(lcb_json_get(j, "status"), 0), "age_seconds", -1),
-              3600);
-    CHECK_INT(lcb_json_bool(lcb_json_get(lcb_json_at(lcb_json_get(j, "status"), 0), "rpo_ok"),
-                            0), 1);
-    CHECK_INT(lcb_json_type(lcb_json_get(lcb_json_at(lcb_json_get(j, "status"), 1),
-                                         "last_backup_id")), LCB_JSON_NULL);
+    CHECK_INT(lcb_json_get_num(lcb_json_at(lcb_json_get(j, "status"), 0), "age_seconds", -1), 3600);
+    CHECK_INT(lcb_json_bool(lcb_json_get(lcb_json_at(lcb_json_get(j, "status"), 0), "rpo_ok"), 0),
+              1);
+    CHECK_INT(
+        lcb_json_type(lcb_json_get(lcb_json_at(lcb_json_get(j, "status"), 1), "last_backup_id")),
+        LCB_JSON_NULL);
     lcb_json_free(j);
     lcb_buf_release(&out);
     lcb_status_release(&st);
@@ -205,7 +205,7 @@ test_json(void)
 static void
 test_metrics(void)
 {
-    static const char *const names[] = { "DrillRTOSeconds", "DrillPassed", NULL };
+    static const char *const names[] = {"DrillRTOSeconds", "DrillPassed", NULL};
     struct lcb_drill_run r;
     struct lcb_status st;
     struct lcb_buf out = LCB_BUF_INIT;
@@ -220,10 +220,14 @@ test_metrics(void)
     lcb_metrics_emf_aws(&out, 1800000000, names);
     CHECK_INT(lcb_json_parse(&j, out.ptr, out.len, &err), 0);
     CHECK_INT(lcb_json_get_num(j, "Timestamp", 0) == 1800000000000.0, 1);
-    CHECK_STR(lcb_json_get_str(lcb_json_at(lcb_json_get(lcb_json_at(
-                  lcb_json_get(j, "CloudWatchMetrics"), 0), "Metrics"), 1), "Unit"), "Count");
-    CHECK_STR(lcb_json_get_str(lcb_json_at(lcb_json_get(j, "CloudWatchMetrics"), 0),
-                               "Namespace"), "lcbackup");
+    CHECK_STR(
+        lcb_json_get_str(
+            lcb_json_at(
+                lcb_json_get(lcb_json_at(lcb_json_get(j, "CloudWatchMetrics"), 0), "Metrics"), 1),
+            "Unit"),
+        "Count");
+    CHECK_STR(lcb_json_get_str(lcb_json_at(lcb_json_get(j, "CloudWatchMetrics"), 0), "Namespace"),
+              "lcbackup");
     lcb_json_free(j);
     lcb_buf_reset(&out);
     make_run(&r, "drill-c", 1800000000, 1, 1);
