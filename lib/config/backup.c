@@ -143,7 +143,7 @@ put_opts(struct lcb_s3_put_opts *po, const struct lcb_config_backup_opts *o, con
         po->sse_kms_key_id = o->kms_key;
     }
     if (o->object_lock > 0) {
-        po->lock_mode = "COMPLIANCE";
+        po->lock_mode = "GOVERNANCE"; /* as broker archives: one policy setting, one meaning */
         po->lock_until = lcb_now() + (time_t)o->object_lock;
     }
 }

@@ -132,4 +132,18 @@ expect_code 0 "no key is fine without SecureStrings" \
     lcb --policy "$T/nokms.json" backup config --path /legocity/dev/dashboard/ --cluster legocity-cluster
 expect_code 64 "a path must start with /" lcb --policy "$POLICY" backup config --path legocity
 
+# SSE-KMS always with the policy's key; Object Lock when the policy asks for it
+aws --endpoint-url "$AWS_ENDPOINT_URL" s3api head-object --bucket legocity-backups-dev \
+    --key "${LOC#s3://legocity-backups-dev/}" > "$T/head.json" 2>&1
+assert_eq "$(jq -r .ServerSideEncryption "$T/head.json")" "aws:kms" "the archive is SSE-KMS encrypted"
+jq '.storage.bucket = "legocity-backups-prod" | .storage.object_lock = "2d"' "$POLICY" > "$T/lock.json"
+expect_code 0 "backup config into a bucket with Object Lock" \
+    lcb --policy "$T/lock.json" backup config --path /legocity/dev/dashboard/ --json
+LID=$(sed -n 's/.*"backup_id":"\([^"]*\)".*/\1/p' "$OUT")
+aws --endpoint-url "$AWS_ENDPOINT_URL" s3api head-object --bucket legocity-backups-prod \
+    --key "lcbackup/dev/config/config/$LID.tar.zst" > "$T/head.json" 2>&1
+assert_eq "$(jq -r .ObjectLockMode "$T/head.json")" GOVERNANCE "retained under Object Lock"
+until=$(date -d "$(jq -r .ObjectLockRetainUntilDate "$T/head.json")" +%s 2>/dev/null || echo 0)
+assert_eq "$(( until > $(date +%s) + 86400 ))" 1 "until now + the policy's 2 days"
+
 done_testing
