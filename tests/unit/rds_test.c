@@ -8,8 +8,10 @@
 
 #include "../../lib/aws/rds.h"
 #include "../../lib/aws/waiter.h"
+#include "../../lib/catalog/catalog.h"
 #include "../../lib/core/buf.h"
 #include "../../lib/core/err.h"
+#include "../../lib/snapshot/snapshot.h"
 #include "aws_mock.h"
 #include "harness.h"
 
@@ -545,6 +547,53 @@ test_dry_run(void)
     free(text);
 }
 
+static void
+test_snapshot_rules(void)
+{
+    struct lcb_snap_tags t;
+    struct lcb_job_ctx jc;
+    struct lcb_backup b;
+    char buf[64], why[256];
+
+    CHECK_STR(lcb_snap_policy_name("/etc/lcbackup/prod.json", buf, sizeof(buf)), "prod");
+    CHECK_STR(lcb_snap_policy_name("policies/demo", buf, sizeof(buf)), "demo");
+    CHECK_STR(lcb_snap_policy_name(NULL, buf, sizeof(buf)), "none");
+    memset(&jc, 0, sizeof(jc));
+    jc.env = "prod";
+    jc.policy_file = "policies/prod.json";
+    jc.run_id = "run-20261128T021500-a1b2c3";
+    lcb_snap_tags_base(&t, &jc, "rds-20261128T021500-3fa9c1", "rds", "legocity-payload-db");
+    CHECK_INT(t.n, 6);
+    CHECK_STR(t.tag[0].key, "lcbackup:backup-id");
+    CHECK_STR(t.tag[2].value, "prod");
+    CHECK(strncmp(t.tag[3].value, "lcbackup/", 9) == 0);
+    CHECK(strstr(t.tag[3].value, " run-20261128T021500-a1b2c3") != NULL);
+    lcb_snap_tags_set(&t, "Name", "db (primary), #1"); /* RDS refuses ( ) , # in tag values */
+    CHECK_STR(t.tag[6].value, "db -primary-- -1");
+    lcb_snap_tags_set(&t, "lcbackup:env", "dev"); /* replaced, not added */
+    CHECK_INT(t.n, 7);
+    CHECK_STR(t.tag[1].value, "dev");
+
+    setenv("LCBACKUP_NOW", "2026-11-28T12:00:00Z", 1);
+    memset(&b, 0, sizeof(b));
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 0);
+    CHECK_STR(why, "");
+    b.hold = (char *)"incident-4711";
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 1);
+    CHECK(strstr(why, "incident-4711") != NULL);
+    b.hold = NULL;
+    b.manifest = (char *)"{\"retain_until\":\"2026-12-01T00:00:00Z\"}";
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 1);
+    CHECK(strstr(why, "locked until 2026-12-01T00:00:00Z") != NULL);
+    b.manifest = (char *)"{\"object_lock\":{\"retain_until\":\"2026-11-01T00:00:00Z\"}}";
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 0); /* expired */
+    b.manifest = (char *)"{\"legal_hold\":true}";
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 1);
+    b.manifest = (char *)"not json";
+    CHECK_INT(lcb_snap_protected(&b, why, sizeof(why)), 0);
+    unsetenv("LCBACKUP_NOW");
+}
+
 int
 main(void)
 {
@@ -560,6 +609,7 @@ main(void)
     RUN(test_list_pages);
     RUN(test_restore_requests);
     RUN(test_dry_run);
+    RUN(test_snapshot_rules);
     mock_reset();
     return harness_done();
 }
