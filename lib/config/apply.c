@@ -121,6 +121,7 @@ lcb_ssm_plan_apply(struct lcb_restore_tally *t, struct lcb_aws *aws, const struc
                    FILE *out)
 {
     static const char *const actions[] = { "created", "updated", "retagged", "replaced" };
+    static const char *const tried[] = { "create", "update", "retag", "replace" };
     size_t i, before = t->failed;
     struct lcb_err err;
 
@@ -128,7 +129,7 @@ lcb_ssm_plan_apply(struct lcb_restore_tally *t, struct lcb_aws *aws, const struc
         const struct lcb_ssm_step *s = &p->steps[i];
         lcb_err_clear(&err);
         if (ssm_step(aws, s, &err) < 0) {
-            report(t, out, actions[s->op], s->name, NULL, &err);
+            report(t, out, tried[s->op], s->name, NULL, &err);
             continue;
         }
         report(t, out, actions[s->op], s->name, s->op == LCB_SSM_CREATE ? s->src->type : s->why,
