@@ -182,6 +182,7 @@ drill_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *
     lcb_err_clear(&err);
     lcb_teardown_init(&td);
     c->started_at = lcb_now();
+    dc->expires = lcb_drill_expiry(c->started_at, dc->timeout);
     if (given ? lcb_catalog_backup_get(ctx->cat, given->id, &b, &err) == 0
               : choose_backup(ctx, f, kind, c->target, &b, &err) == 0) {
         lcb_drill_comp_set(&c->backup_id, b.id);
@@ -241,9 +242,10 @@ for_each_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flag
         }
     }
     if (dc->run->ncomps == 0)
-        return lcb_err_set(&ctx->err, LCB_ECONFIG, "nothing to drill: %s has no %s target%s%s",
-                           ctx->policy_path, f->components ? f->components : "",
-                           f->target ? " named " : "", f->target ? f->target : "");
+        return lcb_err_set(&ctx->err, LCB_ECONFIG, "nothing to drill: no %s%starget%s%s in %s",
+                           f->components ? f->components : "", f->components ? " " : "",
+                           f->target ? " named " : "", f->target ? f->target : "",
+                           ctx->policy_path);
     return 0;
 }
 

@@ -73,7 +73,7 @@ static const struct lcb_cmd cmds[] = {
       cmd_schedule_usage },
     { "expire",  NULL,      cmd_expire,         NEED_POLICY | CATALOG_RW | LOCK | NEED_AWS, "delete what no retention rule keeps (--explain, --simulate)",
       cmd_expire_usage },
-    { "drill",   NULL,      cmd_drill,          NEED_POLICY | CATALOG_RW | LOCK | NEED_AWS, "restore into throwaway resources, check, measure RTO/RPO, tear down", cmd_drill_usage },
+    { "drill",   NULL,      cmd_drill,          NEED_POLICY | CATALOG_RW | NEED_AWS, "restore into throwaway resources, check, measure RTO/RPO, tear down", cmd_drill_usage },
     { "report",  NULL,      cmd_report,         CATALOG_RO | NEED_AWS, "drill and status reports (text, md, html, json), metrics", cmd_report_usage },
     { "restore", "secrets", cmd_restore_secrets, NEED_AWS | CATALOG_RW | LOCK, "put Secrets Manager secrets back from a config backup", cmd_restore_secrets_usage },
     { "checkpoint", NULL,   cmd_checkpoint,     NEED_POLICY | CATALOG_RW | LOCK | NEED_AWS, "snapshots before a major change, held until released", cmd_checkpoint_usage },

@@ -180,15 +180,17 @@ void lcb_drill_resource_name(char *out, size_t size, const char *instance, time_
 #define LCB_DRILL_TAG_ID "lcbackup:drill-id"
 #define LCB_DRILL_TAG_EXPIRES "lcbackup:drill-expires"
 #define LCB_DRILL_PREFIX "lcb-drill-"
-/* When a drill's resources may be swept: start + timeout + a margin for teardown (a quarter of
- * the timeout, at least 5 and at most 60 minutes). */
+/* When a component's resources may be swept, from the component's start: its wait for the
+ * restore and its teardown are each bounded by the drill timeout, so start + 2 x timeout + a
+ * margin (a quarter of the timeout, at least 5 and at most 60 minutes). */
 time_t lcb_drill_expiry(time_t start, int64_t timeout);
 
 /* May a resource carrying these tag values be swept now? expires: the expiry tag (NULL or
  * unreadable: only the drill's state decides); drill_status: the status the catalog holds for the
- * drill named by the id tag (NULL: unknown to this catalog). A resource is due when its expiry has
- * passed, or when the drill that made it is over (any status but "running"). reason receives why
- * (or why not). Returns 1 when due. */
+ * drill named by the id tag (NULL: unknown to this catalog). A resource of a drill this catalog
+ * knows to be running is never due; otherwise it is due when its expiry has passed, or when the
+ * drill that made it is over (any other status). reason receives why (or why not). Returns 1 when
+ * due. */
 int lcb_drill_sweep_due(const char *expires, const char *drill_status, time_t now, char *reason,
                         size_t size);
 

@@ -221,7 +221,7 @@ lcb_drill_expiry(time_t start, int64_t timeout)
         margin = 300;
     if (margin > 3600)
         margin = 3600;
-    return start + (time_t)timeout + (time_t)margin;
+    return start + 2 * (time_t)timeout + (time_t)margin;
 }
 
 int
@@ -232,18 +232,20 @@ lcb_drill_sweep_due(const char *expires, const char *drill_status, time_t now, c
     char ts[LCB_TIME_LEN];
     int known = expires && lcb_time_parse(expires, &t) == 0;
 
+    if (drill_status && strcmp(drill_status, "running") == 0) {
+        snprintf(reason, size, "its drill is still running");
+        return 0;
+    }
     if (known && t <= now) {
         snprintf(reason, size, "expired at %s", lcb_time_fmt(t, ts));
         return 1;
     }
-    if (drill_status && strcmp(drill_status, "running") != 0) {
+    if (drill_status) {
         snprintf(reason, size, "its drill is over (%s)", drill_status);
         return 1;
     }
     if (known)
         snprintf(reason, size, "expires at %s", lcb_time_fmt(t, ts));
-    else if (drill_status)
-        snprintf(reason, size, "its drill is still running");
     else
         snprintf(reason, size, "no readable expiry tag and a drill this catalog does not know");
     return 0;

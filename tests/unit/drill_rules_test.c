@@ -117,15 +117,19 @@ test_expiry_and_sweep(void)
     char reason[128];
     time_t now = 1800000000;
 
-    CHECK_INT(lcb_drill_expiry(now, 7200), now + 7200 + 1800);
-    CHECK_INT(lcb_drill_expiry(now, 60), now + 60 + 300);
-    CHECK_INT(lcb_drill_expiry(now, 86400), now + 86400 + 3600);
+    CHECK_INT(lcb_drill_expiry(now, 7200), now + 2 * 7200 + 1800);
+    CHECK_INT(lcb_drill_expiry(now, 60), now + 2 * 60 + 300);
+    CHECK_INT(lcb_drill_expiry(now, 86400), now + 2 * 86400 + 3600);
     CHECK_INT(lcb_drill_sweep_due("2027-01-15T08:00:00Z", NULL, now, reason, sizeof(reason)), 1);
     CHECK(strstr(reason, "expired at 2027-01-15T08:00:00Z") != NULL);
     CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", NULL, now, reason, sizeof(reason)), 0);
     CHECK(strstr(reason, "expires at") != NULL);
     CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "running", now, reason, sizeof(reason)),
               0);
+    /* a drill this catalog knows to be running keeps its resources, even past their expiry */
+    CHECK_INT(lcb_drill_sweep_due("2027-01-15T08:00:00Z", "running", now, reason,
+                                  sizeof(reason)), 0);
+    CHECK(strstr(reason, "still running") != NULL);
     CHECK_INT(lcb_drill_sweep_due("2030-01-01T00:00:00Z", "abandoned", now, reason, sizeof(reason)),
               1);
     CHECK(strstr(reason, "abandoned") != NULL);
