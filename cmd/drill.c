@@ -170,7 +170,10 @@ drill_target(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *
              const struct lcb_target *t, const struct lcb_backup *given)
 {
     const struct lcb_drill *d = &ctx->policy->drill;
-    struct lcb_drill_comp *c = lcb_drill_comp_add(dc->run, kind, t ? t->name : given->target);
+    struct lcb_drill_comp *c = lcb_drill_comp_add(dc->run, kind,
+                                                  t       ? t->name
+                                                  : given ? given->target
+                                                          : NULL);
     struct lcb_teardown td;
     struct lcb_backup b;
     struct lcb_err err;

@@ -67,14 +67,13 @@ static int
 write_file(struct lcb_ctx *ctx, const char *path, const struct lcb_buf *body)
 {
     FILE *f = fopen(path, "w");
+    int short_write;
 
     if (!f)
         return lcb_err_sys(&ctx->err, LCB_EIO, errno, "--output '%s'", path);
-    if (fwrite(body->ptr ? body->ptr : "", 1, body->len, f) != body->len || fclose(f) != 0) {
-        if (f)
-            fclose(f);
+    short_write = fwrite(body->ptr ? body->ptr : "", 1, body->len, f) != body->len;
+    if (fclose(f) != 0 || short_write)
         return lcb_err_sys(&ctx->err, LCB_EIO, errno, "write '%s'", path);
-    }
     return 0;
 }
 
