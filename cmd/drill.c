@@ -289,6 +289,9 @@ finish(struct lcb_ctx *ctx, struct lcb_drill_ctx *dc, const struct flags *f)
         lcb_drill_report_json(dc->run, &out, 1);
     else if (!f->dry_run)
         lcb_report_render(&out, LCB_REPORT_TEXT, &in);
+    else
+        lcb_buf_adds(&out, "dry run: the calls above were not sent; nothing was created, deleted "
+                           "or recorded\n");
     fprintf(ctx->out, "%s%s", lcb_buf_str(&out), ctx->json ? "\n" : "");
     if (f->metrics_file && !f->dry_run) {
         lcb_buf_reset(&out);
