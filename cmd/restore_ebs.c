@@ -191,9 +191,15 @@ create_one(struct lcb_ctx *ctx, struct lcb_ec2 *ec2, const struct flags *f, stru
     if (lcb_ec2_volume_create(&v, ec2, &r, &ctx->err) < 0)
         return -1;
     if (f->dry_run || f->no_wait) {
-        if (!f->dry_run)
+        if (!f->dry_run) {
             fprintf(ctx->out, "volume %s from %s: creating in %s\n", v.id, it->snapshot,
                     r.availability_zone);
+            o = lcb_json_push(lcb_json_get(detail, "volumes"), lcb_json_new_object());
+            lcb_json_add_str(o, "volume_id", v.id);
+            lcb_json_add_str(o, "snapshot_id", it->snapshot);
+            lcb_json_add_str(o, "source_volume", it->source_volume);
+            lcb_json_add_str(o, "availability_zone", r.availability_zone);
+        }
         rc = 0;
         goto out;
     }

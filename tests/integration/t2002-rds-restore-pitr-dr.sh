@@ -1,6 +1,7 @@
 #!/bin/sh
 # t2002: restore rds to a point in time between two writes (rows compared through libpq), a time in
-# the future refused, and the restore of the DR copy in the DR region when the primary is lost.
+# the future refused, the restore of the DR copy in the DR region when the primary is lost, and a
+# --no-wait restore settled by catalog refresh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snaplib.sh"
 sim_up --seed legocity
@@ -20,6 +21,7 @@ sleep 1.5
 WHEN=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sleep 1.5
 pgq "$PORT" "INSERT INTO lcb_probe (note) VALUES ('pitr two')" >/dev/null
+sleep 1.2 # LatestRestorableTime has whole seconds: make it later than the second write
 sim_ctl POST /rds/heartbeat "{\"instance\": \"$SRC\"}" >/dev/null
 expect_code 0 "restore rds --point-in-time (between the two writes)" \
     lcb --policy "$P" restore rds --point-in-time "$WHEN" --target t2002-pitr --yes
@@ -52,6 +54,19 @@ assert_eq "$(pgq "$DPORT" "SELECT string_agg(note, '|' ORDER BY id) FROM lcb_pro
     "the DR copy holds the backup's rows"
 assert_eq "$(sim_ctl GET '/requests?service=rds&operation=RestoreDBInstanceFromDBSnapshot&region=eu-central-1' | jq -r '.requests | length')" \
     1 "the restore request went to eu-central-1"
+
+# --no-wait: running until catalog refresh finds the instance available
+expect_code 0 "restore rds --no-wait" \
+    lcb --policy "$P" restore rds --backup "$ID" --target t2002-nowait --no-wait
+NWR=$(sql "select id from restores where target='t2002-nowait'")
+assert_eq "$(sql "select status from restores where id='$NWR'")" running "catalog: running"
+i=0
+while [ "$(sql "select status from restores where id='$NWR'")" = running ] && [ $i -lt 30 ]; do
+    lcb --policy "$P" catalog refresh > "$T/refresh.out" 2>&1; sleep 1; i=$((i + 1))
+done
+assert_eq "$(sql "select status from restores where id='$NWR'")" succeeded "refresh: succeeded once available"
+assert_eq "$(sql "select detail from restores where id='$NWR'" | jq -r .port)" "$(pg_port t2002-nowait)" \
+    "catalog: the endpoint's port"
 
 expect_code 0 "catalog check" lcb catalog check
 done_testing

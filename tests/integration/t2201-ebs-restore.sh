@@ -2,7 +2,8 @@
 # t2201: restore ebs against the simulator: snapshot -> volume with the same bytes (content
 # hooks), the source volume's zone and type by default, --az/--volume-type, --dry-run printing the
 # exact CreateVolume, the DR copy restored in the DR region (--az required there), one volume of a
-# multi-volume backup, --snapshot, production needing --yes, the catalog's restore rows.
+# multi-volume backup, --snapshot, production needing --yes, --no-wait settled by catalog refresh,
+# the catalog's restore rows.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snaplib.sh"
 sim_up --seed legocity
@@ -86,10 +87,20 @@ expect_code 0 "restore ebs --snapshot" lcb --policy "$P" restore ebs --snapshot 
 assert_eq "$(content_sha volume "$(vol_of)")" "$VSHA" "from the snapshot id: the same bytes"
 expect_code 64 "--snapshot without --az: 64" lcb --policy "$P" restore ebs --snapshot "$SNAP"
 
+# --no-wait: the restore stays running until catalog refresh sees the volume available
+expect_code 0 "restore ebs --no-wait" lcb --policy "$P" restore ebs --backup "$ID" --no-wait
+assert_grep "^volume vol-[0-9a-f]+ from $SNAP: creating in eu-west-1a$" "$OUT" "stdout: the volume, creating"
+NWR=$(sql "select id from restores order by started_at desc, rowid desc limit 1")
+assert_eq "$(sql "select status from restores where id='$NWR'")" running "catalog: running"
+sleep 1
+expect_code 0 "catalog refresh settles it" lcb --policy "$P" catalog refresh
+assert_grep "^$NWR  running -> succeeded$" "$OUT" "refresh: running -> succeeded"
+assert_eq "$(sql "select status from restores where id='$NWR'")" succeeded "catalog: succeeded"
+
 write_policy "$T/prod-locked.json" true
 expect_code 64 "a production policy's restore needs --yes" \
     lcb --policy "$T/prod-locked.json" restore ebs --backup "$ID"
 expect_code 0 "... and works with it" lcb --policy "$T/prod-locked.json" restore ebs --backup "$ID" --yes
-assert_eq "$(sql "select count(*) from restores where kind='ebs' and status='succeeded'")" 7 "catalog: seven restores"
+assert_eq "$(sql "select count(*) from restores where kind='ebs' and status='succeeded'")" 8 "catalog: eight restores"
 expect_code 0 "catalog check" lcb catalog check
 done_testing
