@@ -25,8 +25,15 @@ truthy(const char *v)
 void
 lcb_endpoint_env_name(struct lcb_buf *out, const char *service)
 {
+    /* the name comes from the SDK's service id where it is not the signing name */
+    static const char *const ids[][2] = { { "monitoring", "cloudwatch" },
+                                          { "secretsmanager", "secrets-manager" } };
     const char *p;
+    size_t i;
 
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (strcmp(service, ids[i][0]) == 0)
+            service = ids[i][1];
     lcb_buf_adds(out, "AWS_ENDPOINT_URL_");
     for (p = service; *p; p++)
         lcb_buf_addch(out, (*p == '-' || *p == ' ') ? '_' : (char)toupper((unsigned char)*p));

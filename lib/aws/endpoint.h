@@ -50,7 +50,9 @@ void lcb_endpoint_s3(const struct lcb_endpoint *ep, const char *bucket, const ch
 /* May bucket be addressed virtual-hosted over TLS (a DNS label chain without dots, 3..63)? */
 int lcb_endpoint_bucket_dns_ok(const char *bucket);
 
-/* The SDK's environment name for a service's endpoint ("s3" -> "AWS_ENDPOINT_URL_S3"). */
+/* The SDK's environment name for a service's endpoint ("s3" -> "AWS_ENDPOINT_URL_S3"; from the
+ * service id where it differs: "monitoring" -> "AWS_ENDPOINT_URL_CLOUDWATCH", "secretsmanager" ->
+ * "AWS_ENDPOINT_URL_SECRETS_MANAGER"). */
 void lcb_endpoint_env_name(struct lcb_buf *out, const char *service);
 
 #endif

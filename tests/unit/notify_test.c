@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../lib/aws/cloudwatch.h"
+#include "../../lib/aws/endpoint.h"
 #include "../../lib/aws/secretsmanager.h"
 #include "../../lib/aws/sns.h"
 #include "../../lib/core/secret.h"
@@ -295,6 +296,22 @@ test_value_registration(void)
     lcb_buf_release(&red);
 }
 
+static void
+test_endpoint_names(void)
+{
+    struct lcb_buf b = LCB_BUF_INIT;
+
+    lcb_endpoint_env_name(&b, "monitoring");
+    CHECK_STR(lcb_buf_str(&b), "AWS_ENDPOINT_URL_CLOUDWATCH");
+    lcb_buf_reset(&b);
+    lcb_endpoint_env_name(&b, "secretsmanager");
+    CHECK_STR(lcb_buf_str(&b), "AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    lcb_buf_reset(&b);
+    lcb_endpoint_env_name(&b, "sns");
+    CHECK_STR(lcb_buf_str(&b), "AWS_ENDPOINT_URL_SNS");
+    lcb_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -307,5 +324,6 @@ main(void)
     RUN(test_emf);
     RUN(test_db_url);
     RUN(test_value_registration);
+    RUN(test_endpoint_names);
     return harness_done();
 }
