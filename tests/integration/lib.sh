@@ -9,6 +9,9 @@
 # $OUT and $ERR hold the stdout and stderr of the last command run through expect_code/run.
 
 set -u
+# Debian's python3 (with python3-botocore) and aws first, as on a fresh machine
+PATH=/usr/bin:/bin:$PATH
+export PATH
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LCBACKUP=${LCBACKUP:-$ROOT/build/lcbackup}
 PY=/usr/bin/python3
@@ -33,6 +36,16 @@ trap _cleanup EXIT
 trap 'exit 130' INT TERM
 
 lcb() { "$LCBACKUP" "$@"; }
+
+# Debian's AWS CLI (the one a fresh machine has) ignores AWS_ENDPOINT_URL: always give it the
+# simulator's endpoint, so that no test can reach past it, whichever `aws` comes first on PATH.
+aws() {
+    if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
+        /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"
+    else
+        /usr/bin/aws "$@"
+    fi
+}
 
 pass() { _passed=$((_passed + 1)); echo "ok - $1"; }
 
