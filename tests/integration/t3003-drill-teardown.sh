@@ -34,11 +34,16 @@ drill_instances() {
 drill_volumes() {
     $AWS ec2 describe-volumes --filters Name=tag-key,Values=lcbackup:drill-id --query 'Volumes[].VolumeId' --output text 2>"$T/aws.err"
 }
-# wait_for WHAT: until a drill instance (or volume) exists, at most 20 s
+# wait_for instances|volumes: until a drill instance (or volume) exists, at most 20 s; asks the
+# simulator's control API (curl) rather than the aws CLI, which is slow to start
 wait_for() {
     i=0
     while [ $i -lt 100 ]; do
-        [ -n "$(drill_$1)" ] && return 0
+        if [ "$1" = instances ]; then
+            sim_ctl GET /rds/instances | grep -q '"id": "lcb-drill-' && return 0
+        else
+            sim_ctl GET "/requests?service=ec2&operation=CreateVolume&status=200" | grep -q '"CreateVolume"' && return 0
+        fi
         sleep 0.2; i=$((i + 1))
     done
     return 1
