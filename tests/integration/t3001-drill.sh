@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 sim_up --seed legocity --sizes entities=600,env=dev
-AWS="aws --endpoint-url $AWS_ENDPOINT_URL"
+AWS=aws  # lib.sh: aws always talks to the simulator
 DBPW=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["password"])' "$T/sim/rds/seed.json")
 [ -n "$DBPW" ] || { echo "Bail out! no database password in the seed"; exit 1; }
 cat > "$T/policy.json" <<'JSON'

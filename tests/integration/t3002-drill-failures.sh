@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 sim_up --seed legocity --sizes entities=600,env=dev
-AWS="aws --endpoint-url $AWS_ENDPOINT_URL"
+AWS=aws  # lib.sh: aws always talks to the simulator
 DBURL=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$T/sim/rds/seed.json")
 policy() { # policy FILE RPO RTO
     cat > "$1" <<JSON

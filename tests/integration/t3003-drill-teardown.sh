@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 sim_up --seed legocity --sizes entities=600,env=dev
-AWS="aws --endpoint-url $AWS_ENDPOINT_URL"
+AWS=aws  # lib.sh: aws always talks to the simulator
 cat > "$T/policy.json" <<'JSON'
 { "version": 1, "env": "dev", "region": "eu-west-1",
   "storage": { "bucket": "legocity-backups-dev", "prefix": "lcbackup", "kms_key": "alias/legocity-backups" },

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 sim_up --seed legocity --sizes entities=300,env=dev
-AWS="aws --endpoint-url $AWS_ENDPOINT_URL"
+AWS=aws  # lib.sh: aws always talks to the simulator
 mkpolicy() { # mkpolicy FILE BUCKET [OBJECT_LOCK]
     cat > "$1" <<JSON
 { "version": 1, "env": "dev", "region": "eu-west-1",
