@@ -202,8 +202,8 @@ overlap_check(struct xs *xs, const struct slot *s, const char *id)
         return 1;
     if (!xs->shifted) {
         xs->shifted = 1;
-        lcb_log(LCB_DEBUG, "ngsi.page.shifted", "type %s: the order shifted before offset %lld (the "
-                "broker changed meanwhile): the type will be read again", xs->type, s->offset);
+        lcb_log(LCB_DEBUG, "ngsi.page.shifted", "type %s: the order shifted before offset %lld "
+                "(the broker changed meanwhile): the type will be read again", xs->type, s->offset);
     }
     return 0;
 }

@@ -46,8 +46,9 @@ struct ngsi_page {
     struct ngsi_item *items;
     size_t n, cap;
 };
-/* Split a page (a JSON array of objects) into its elements without building a tree; the whole body
- * is checked to be valid JSON. Returns 0, or -1 with why ("byte 812: unterminated string"). */
+/* Split a page (a JSON array of objects) into its elements without building a tree; its structure
+ * is checked (a cut body fails), the rest of the syntax is the archive writer's to check.
+ * Returns 0, or -1 with why ("byte 812: unterminated string"). */
 int ngsi_page_split(struct ngsi_page *pg, const char *body, size_t len, char *why, size_t whylen);
 /* The id of element k as a string in out (escapes decoded), or NULL when it has no string id. */
 const char *ngsi_page_id(const struct ngsi_page *pg, const char *body, size_t k,

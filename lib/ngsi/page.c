@@ -3,12 +3,15 @@
  * the bytes, without building a tree: the export needs only each entity's id and where it starts
  * and ends, so that it can drop entities seen before by copying the others' bytes as received.
  * Parsing a 1 MB page with cJSON would cost several MB and most of the export's CPU time.
+ *
+ * The split checks the structure (strings, brackets, the array around the objects, nothing after
+ * it), which is what a cut body breaks: a cut page is retried, never archived. The rest of the
+ * syntax (numbers, literals, UTF-8) is checked once, by the archive writer, which refuses the page.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../archive/jsonscan.h"
 #include "../core/mem.h"
 #include "../ext/json.h"
 #include "internal.h"
@@ -90,6 +93,13 @@ scan_object(const char *p, size_t len, size_t *pos, struct ngsi_item *it, char *
     return failed(why, wl, it->start, "unterminated object");
 }
 
+/* The ']' at i closes the page: only white space may follow. */
+static int
+end_of_array(const char *p, size_t i, size_t len, char *why, size_t wl)
+{
+    return skip_ws(p, i + 1, len) == len ? 0 : failed(why, wl, i + 1, "data after the array");
+}
+
 static void
 push(struct ngsi_page *pg, const struct ngsi_item *it)
 {
@@ -103,22 +113,15 @@ push(struct ngsi_page *pg, const struct ngsi_item *it)
 int
 ngsi_page_split(struct ngsi_page *pg, const char *p, size_t len, char *why, size_t wl)
 {
-    struct lcb_jsonscan js;
     struct ngsi_item it;
     size_t i = skip_ws(p, 0, len);
 
     pg->n = 0;
-    /* the syntax in full (numbers, literals, UTF-8): a cut or garbled body is retried, not archived */
-    lcb_jsonscan_init(&js);
-    if (lcb_jsonscan_feed(&js, p, len) < 0 || lcb_jsonscan_end(&js) < 0) {
-        snprintf(why, wl, "%s", js.error);
-        return -1;
-    }
     if (i >= len || p[i] != '[')
         return failed(why, wl, i, "not a JSON array");
     i = skip_ws(p, i + 1, len);
     if (i < len && p[i] == ']')
-        return 0;
+        return end_of_array(p, i, len, why, wl);
     for (;;) {
         if (i >= len || p[i] != '{')
             return failed(why, wl, i, "an element is not an object");
@@ -127,7 +130,7 @@ ngsi_page_split(struct ngsi_page *pg, const char *p, size_t len, char *why, size
         push(pg, &it);
         i = skip_ws(p, i, len);
         if (i < len && p[i] == ']')
-            return 0;
+            return end_of_array(p, i, len, why, wl);
         if (i >= len || p[i] != ',')
             return failed(why, wl, i, "expected ',' or ']'");
         i = skip_ws(p, i + 1, len);

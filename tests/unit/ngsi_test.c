@@ -169,7 +169,7 @@ test_page_split(void)
         "{\"id\":\"urn:b\\/x\",\"v\":[1,{\"id\":2}],\"s\":\"a,]}\\\"\"} ,{\"id\":7} ] ";
     static const char *const bad[] = {
         "", "{}", "[1]", "[{\"id\":\"a\"}", "[{\"id\":\"a\"},]", "[{\"id\":\"a\"}] x",
-        "[{\"id\":\"a\",\"v\":tru}]", "[{\"id\":\"a\"]}", "[{\"id\":\"a",
+        "[{\"id\":\"a\"]}", "[{\"id\":\"a", "[{\"id\":\"a\"}]]", "[{\"id\":\"a\"} {}]",
     };
     struct ngsi_page pg;
     struct lcb_buf id = LCB_BUF_INIT;
@@ -184,7 +184,8 @@ test_page_split(void)
     CHECK(ngsi_page_id(&pg, page, 2, &id) == NULL); /* a number is no id */
     CHECK(strncmp(page + pg.items[0].start, "{\"type\"", 7) == 0);
     CHECK(page[pg.items[0].end - 1] == '}' && page[pg.items[0].end] == ',');
-    CHECK(strncmp(page + pg.items[2].start, "{\"id\":7}", pg.items[2].end - pg.items[2].start) == 0);
+    CHECK(pg.items[2].end - pg.items[2].start == 8 &&
+          strncmp(page + pg.items[2].start, "{\"id\":7}", 8) == 0);
     CHECK_INT(ngsi_page_split(&pg, " [ ] ", 5, why, sizeof(why)), 0);
     CHECK_INT((int)pg.n, 0);
     for (i = 0; i < LCB_ARRAY_SIZE(bad); i++)
