@@ -53,13 +53,15 @@ expect_code 65 "catalog check finds problems" lcb catalog check
 assert_grep "completed backup without a location: rds-broken" "$OUT" "the problem is named"
 sql "DELETE FROM backups WHERE id='rds-broken'"
 
-# lock contention: another process holds the lock
-( flock -x 9; echo "pid 999 on otherhost running 'backup broker' since 2026-11-28T02:00:01Z" >&9; sleep 3 ) 9>"$LCBACKUP_CATALOG.lock" &
+# lock contention: another process holds the lock until told to let go (no timing assumptions)
+( flock -x 9; echo "pid 999 on otherhost running 'backup broker' since 2026-11-28T02:00:01Z" >&9
+  while [ ! -f "$T/release" ]; do sleep 0.1; done ) 9>"$LCBACKUP_CATALOG.lock" &
 holder=$!
-sleep 0.5
+while [ ! -s "$LCBACKUP_CATALOG.lock" ]; do sleep 0.1; done
 expect_code 73 "a second locked run exits 73" lcb catalog migrate
 assert_grep "locked by pid 999 on otherhost running 'backup broker'" "$ERR" "names the holder"
-expect_code 0 "--lock-timeout waits for the holder" lcb --lock-timeout 10s catalog migrate
+( sleep 2; touch "$T/release" ) &
+expect_code 0 "--lock-timeout waits for the holder" lcb --lock-timeout 60s catalog migrate
 assert_grep "waiting for the catalog lock" "$ERR" "says it is waiting"
 wait $holder
 

@@ -160,11 +160,12 @@ assert_grep "^lcb-t0201	" "$OUT" "the new snapshot is listed"
 expect_code 69 "rds refuses MaxRecords 5 (InvalidParameterValue)" probe rds-snapshots 5
 expect_code 0 "ssm GetParametersByPath, 10 a page" probe ssm-path /
 $PY - "$OUT" <<'EOF' && pass "ssm paging returns every parameter once" || fail "ssm paging returns every parameter once"
-import re, subprocess, sys
+import os, re, subprocess, sys
 lines = open(sys.argv[1]).read().split("\n")
 m = re.match(r"parameters (\d+) pages (\d+)", [l for l in lines if l.startswith("parameters ")][0])
 names = [l for l in lines if l.startswith("/")]
-want = subprocess.run(["aws", "ssm", "get-parameters-by-path", "--path", "/", "--recursive",
+want = subprocess.run(["/usr/bin/aws", "--endpoint-url", os.environ["AWS_ENDPOINT_URL"],
+                       "ssm", "get-parameters-by-path", "--path", "/", "--recursive",
                        "--query", "Parameters[].Name", "--output", "json"],
                       capture_output=True, text=True, check=True).stdout
 import json
