@@ -6,6 +6,10 @@
 expect_code 66 "list without a catalog exits 66" lcb list
 assert_grep "no catalog at .*catalog rebuild" "$ERR" "says how to get a catalog"
 
+touch "$T/not-a-dir"
+expect_code 74 "a catalog path that cannot be created exits 74 (local I/O)" lcb --catalog "$T/not-a-dir/catalog.db" catalog migrate
+assert_grep "not-a-dir" "$ERR" "the I/O error names the path"
+
 expect_code 0 "catalog migrate creates it" lcb catalog migrate
 assert_eq "$(stat -c %a "$LCBACKUP_CATALOG")" "600" "catalog file is mode 0600"
 assert_eq "$(sql 'PRAGMA user_version')" "1" "schema version recorded"
