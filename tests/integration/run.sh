@@ -11,12 +11,22 @@ scripts=${*:-$(ls t[0-9]*.sh)}
 outdir=$(mktemp -d "${TMPDIR:-/tmp}/lcb-it.XXXXXX")
 trap 'rm -rf "$outdir"' EXIT
 
-running() { jobs -p | wc -l; }
+# `jobs` cannot be counted from a $(...) subshell in dash: keep the pids and ask each one
+pids=""
+running() {
+    n=0; alive=""
+    for p in $pids; do
+        if kill -0 "$p" 2>/dev/null; then n=$((n + 1)); alive="$alive $p"; fi
+    done
+    pids=$alive
+}
 
 for s in $scripts; do
-    while [ "$(running)" -ge "$jobs_max" ]; do sleep 0.2; done
+    running
+    while [ "$n" -ge "$jobs_max" ]; do sleep 0.2; running; done
     ( start=$(date +%s); sh "$s" > "$outdir/$s.out" 2>&1; echo $? > "$outdir/$s.rc"
       echo $(( $(date +%s) - start )) > "$outdir/$s.secs" ) &
+    pids="$pids $!"
 done
 wait
 
