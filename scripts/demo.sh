@@ -15,7 +15,8 @@ aws() { /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 
 rm -rf "$DEMO"; mkdir -p "$DEMO"
 step "Start the simulated LegoCity cloud (S3, STS, KMS, RDS on real PostgreSQL, EC2/EBS, SSM, ECS, an NGSI-LD broker)"
-show "$PY" "$ROOT/tests/sim/lcsim" up --state "$DEMO/sim" --seed legocity
+# sizes env=dev: the seeded database publishes its URL under /legocity/dev/, as policies/demo.json reads
+show "$PY" "$ROOT/tests/sim/lcsim" up --state "$DEMO/sim" --seed legocity --sizes env=dev
 trap '"$PY" "$ROOT/tests/sim/lcsim" down --state "$DEMO/sim" >/dev/null 2>&1 || true' EXIT
 set -a; . "$DEMO/sim/env"; set +a
 export LCBACKUP_CATALOG="$DEMO/catalog.db" LCBACKUP_POLICY="$ROOT/policies/demo.json"
@@ -55,6 +56,36 @@ if has "backup broker"; then
     show "$LCB" verify "$id"
     step "Restore it into a scratch tenant and compare every entity"
     show "$LCB" restore broker --tenant demo-restore --verify "$id"
+fi
+
+if has "backup rds"; then
+    step "Snapshot the PayloadCMS database (fingerprint first), copy it to the DR region"
+    show "$LCB" backup rds
+    step "Snapshot the broker's EBS volume, copy it to the DR region"
+    show "$LCB" backup ebs
+    step "What a database restore would do (nothing is touched with --dry-run)"
+    rds_id=$("$LCB" list --kind rds --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    show "$LCB" restore rds --backup "$rds_id" --target legocity-payload-db-restored --dry-run
+fi
+
+if has "backup config"; then
+    step "Export SSM parameters and ECS services (SecureStrings encrypted under a KMS data key)"
+    show "$LCB" backup config
+    cfg_id=$("$LCB" list --kind config --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    step "Change a parameter, then see the drift against the backup"
+    aws ssm put-parameter --name /legocity/dev/features/flags/map-v2 --type String --value false --overwrite >/dev/null
+    show "$LCB" diff config "$cfg_id" || true
+    step "Put the configuration back (dry run first, then for real)"
+    show "$LCB" restore ssm "$cfg_id" --dry-run
+    show "$LCB" restore ssm "$cfg_id"
+fi
+
+if has run; then
+    step "What cron runs: back up what is due, expire, publish the catalog to S3"
+    show "$LCB" schedule --format crontab
+    show "$LCB" run --dry-run
+    step "Retention: why each backup is kept"
+    show "$LCB" expire --explain --dry-run
 fi
 
 step "Everything the catalog knows"
