@@ -87,6 +87,7 @@ slot_clear(struct slot *s)
 {
     s->page.n = 0;
     s->busy = s->stale = s->ready = 0;
+    s->attempts = 0; /* the slot's next page starts with its own attempts */
     lcb_http_resp_reset(&s->resp);
 }
 

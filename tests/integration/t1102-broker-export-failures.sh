@@ -4,7 +4,8 @@
 # multipart upload. Faults that do not go away (one broker profile each: the empty-page anomaly on
 # orion-ld, 503 on scorpio, connection resets on stellio, truncated bodies on strict), S3 failing
 # to complete the upload, and SIGTERM while pages are read (a slow broker) and while a part is on
-# its way to S3 (exit 143, the upload aborted).
+# its way to S3 (exit 143, the upload aborted). Transient faults spread over many pages are each
+# retried on the page's own attempts.
 . "$(dirname "$0")/lib.sh"
 
 BUCKET=legocity-backups-dev
@@ -100,9 +101,22 @@ assert_eq "$(sim_ctl GET "/requests?service=s3&operation=UploadPart&error=NoSuch
 assert_eq "$(open_uploads)" 0 "still no open multipart upload"
 sim_ctl DELETE /faults >/dev/null
 
+# ---- one transient 503 on each of eight different pages, one page in flight: each page is
+# retried on its own attempts (they once added up over a slot's pages: "5 attempts" at the 5th)
+rules=""
+for k in 2 5 8 11 14 17 20 23; do
+    rules="$rules{\"action\":\"status\",\"status\":503,\"query\":\"offset=\",\"times\":1,\"after\":$k},"
+done
+sim_ctl POST /broker/faults "[${rules%,}]" >/dev/null
+expect_code 0 "eight pages failing once each are retried each (one page in flight)" \
+    lcb backup broker --broker-url "$LCSIM_BROKER_URL" --bucket $BUCKET --page-size 50 \
+    --pages-in-flight 1 --types "$STREETLIGHT,$PARKING"
+assert_eq "$(sim_ctl GET /broker/faults | q 'sum(f["hits"] for f in d["faults"])')" 8 "all eight faults were hit"
+sim_ctl DELETE /broker/faults >/dev/null
+
 # ---- and afterwards the same export succeeds
 expect_code 0 "with the faults gone the export completes" export_cmd
-assert_eq "$(sql "SELECT count(*) FROM backups WHERE status='completed'")" 1 "one completed backup in the catalog"
+assert_eq "$(sql "SELECT count(*) FROM backups WHERE status='completed'")" 2 "two completed backups in the catalog"
 assert_eq "$(sql "SELECT count(*) FROM backups WHERE status='failed'")" 7 "seven failed ones"
 
 done_testing
