@@ -296,6 +296,13 @@ drain(struct xs *xs, struct lcb_err *err)
             if (deliver(xs, s, err) < 0)
                 return -1;
             xs->want_offset = s->offset + (long long)fresh;
+            if (xs->want_offset > 2 * xs->known_count + 10LL * s->limit)
+                /* full pages far past the count: a broker that ignores offset (Scorpio #316)
+                 * would keep the export going forever */
+                return lcb_err_set(err, LCB_ECORRUPT, "type %s: the broker still answers full "
+                                   "pages at offset %lld while NGSILD-Results-Count says %lld: it "
+                                   "seems to ignore offset, and the export would never end",
+                                   xs->type, s->offset, xs->known_count);
             if ((int)got < s->limit && xs->want_offset < xs->known_count) {
                 /* the broker capped the page: shrink and resume right after what arrived */
                 lcb_log(LCB_INFO, "ngsi.page.capped", "the broker returns %zu entities a page, "

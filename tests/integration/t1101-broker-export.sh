@@ -10,7 +10,8 @@
 #     deletes before the read position and the creates balance, so only the page overlap can tell),
 #     credentials in the broker URL never reach output, catalog or archive;
 #  c. transient faults on pages (503, connection reset, truncated body, dropped connection, the
-#     empty-page anomaly) and on S3 (SlowDown): retried, the archive complete.
+#     empty-page anomaly, a page that ignores its offset) and on S3 (SlowDown): retried or read
+#     again, the archive complete.
 . "$(dirname "$0")/lib.sh"
 
 BUCKET=legocity-backups-dev
@@ -189,16 +190,17 @@ faulty_export() {
         {"action":"reset","query":"offset=","times":1,"after":3},
         {"action":"truncate","query":"offset=","times":1,"after":5},
         {"action":"drop","query":"offset=","times":1,"after":7},
-        {"action":"empty_page","query":"offset=","times":1,"after":9}]' >/dev/null
+        {"action":"empty_page","query":"offset=","times":1,"after":9},
+        {"action":"first_page","query":"offset=","times":1,"after":11}]' >/dev/null
     sim_ctl POST /faults '{"service":"s3","operation":"UploadPart","code":"SlowDown","times":1}' >/dev/null
     emu_ids $STREETLIGHT $PARKING $TRAFFIC | sort >"$T/c.emu"
-    expect_code 0 "$p: export through 503, reset, truncated, dropped and empty pages" \
+    expect_code 0 "$p: export through 503, reset, truncated, dropped, empty and first-again pages" \
         lcb --json backup broker --broker-url "$LCSIM_BROKER_URL" --bucket $BUCKET --page-size 50 \
         --types "$STREETLIGHT,$PARKING,$TRAFFIC"
     cp "$OUT" "$T/c.json"
     spent=$(sim_ctl GET /broker/faults | "$PY" -c 'import json,sys
 print(" ".join("%s:%s" % (f["action"], f["hits"]) for f in json.load(sys.stdin)["faults"]))')
-    assert_eq "$spent" "status:2 reset:1 truncate:1 drop:1 empty_page:1" "$p: every fault was hit"
+    assert_eq "$spent" "status:2 reset:1 truncate:1 drop:1 empty_page:1 first_page:1" "$p: every fault was hit"
     assert_eq "$(sim_ctl GET '/requests?service=s3&operation=UploadPart&error=SlowDown' |
         "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["requests"]))')" 1 "$p: S3 throttled a part once"
     sim_ctl DELETE /broker/faults >/dev/null
