@@ -257,15 +257,6 @@ lcb_ec2_explain(struct lcb_err *err, const char *region)
 
 /* ---- calls ---- */
 
-/* A missing resource, whatever layer classified it (InvalidSnapshot.NotFound...). */
-static int
-not_found(struct lcb_err *err)
-{
-    if (strstr(err->aws_code, "NotFound"))
-        err->code = LCB_ENOTFOUND;
-    return err->code == LCB_ENOTFOUND;
-}
-
 const char *
 lcb_ec2_region(const struct lcb_ec2 *c)
 {
@@ -282,11 +273,7 @@ init_query(struct lcb_query *q, struct lcb_ec2 *c, const char *action)
 static void
 show_call(struct lcb_ec2 *c, const struct lcb_query *q)
 {
-    size_t i;
-
-    fprintf(c->dry_run, "ec2 %s (%s)\n", q->action, lcb_ec2_region(c) ? lcb_ec2_region(c) : "?");
-    for (i = 0; i < q->n; i++)
-        fprintf(c->dry_run, "    %s=%s\n", q->names[i], q->values[i]);
+    lcb_query_print(c->dry_run, q, lcb_ec2_region(c));
 }
 
 static int
@@ -348,7 +335,7 @@ lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, cons
     lcb_query_release(&q);
     if (rc < 0) {
         lcb_ec2_snapshot_list_release(out);
-        not_found(err);
+        lcb_query_not_found(err);
     }
     return rc < 0 ? lcb_wrap(err, "describe EBS snapshots in %s", lcb_ec2_region(c)) : 0;
 }
@@ -401,7 +388,7 @@ lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c, const ch
     lcb_query_release(&q);
     if (rc < 0) {
         lcb_ec2_volume_list_release(out);
-        not_found(err);
+        lcb_query_not_found(err);
     }
     return rc < 0 ? lcb_wrap(err, "describe EBS volumes in %s", lcb_ec2_region(c)) : 0;
 }
@@ -719,7 +706,7 @@ simple_call(struct lcb_ec2 *c, struct lcb_query *q, struct lcb_err *err)
     } else {
         lcb_query_resp_init(&r);
         if ((rc = lcb_query_call(&r, c->aws, q, err)) < 0)
-            not_found(err);
+            lcb_query_not_found(err);
         lcb_query_resp_release(&r);
     }
     lcb_query_release(q);

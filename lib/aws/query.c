@@ -408,3 +408,21 @@ lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb
     }
     return 1;
 }
+
+void
+lcb_query_print(FILE *out, const struct lcb_query *q, const char *region)
+{
+    size_t i;
+
+    fprintf(out, "%s %s (%s)\n", q->svc->service, q->action, region ? region : "?");
+    for (i = 0; i < q->n; i++)
+        fprintf(out, "    %s=%s\n", q->names[i], q->values[i]);
+}
+
+int
+lcb_query_not_found(struct lcb_err *err)
+{
+    if (strstr(err->aws_code, "NotFound"))
+        err->code = LCB_ENOTFOUND;
+    return err->code == LCB_ENOTFOUND;
+}

@@ -28,6 +28,7 @@
 #define LCB_AWS_QUERY_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "../core/buf.h"
@@ -61,6 +62,11 @@ struct lcb_query {
 };
 
 void lcb_query_init(struct lcb_query *q, const struct lcb_query_svc *svc, const char *action);
+/* A dry run's view of q: "rds CreateDBSnapshot (eu-west-1)" then each parameter on its own line. */
+void lcb_query_print(FILE *out, const struct lcb_query *q, const char *region);
+/* Is err a missing resource, whatever layer classified it (DBSnapshotNotFound,
+ * InvalidSnapshot.NotFound...)? Sets err->code to LCB_ENOTFOUND when the AWS code says so. */
+int lcb_query_not_found(struct lcb_err *err);
 void lcb_query_release(struct lcb_query *q);
 
 /* Add a parameter. A NULL value is skipped, so optional inputs can be passed straight through. */

@@ -337,15 +337,6 @@ lcb_rds_explain(struct lcb_err *err, const char *region)
 
 /* ---- calls ---- */
 
-/* A missing resource, whatever layer classified it (DBSnapshotNotFound, DBInstanceNotFound). */
-static int
-not_found(struct lcb_err *err)
-{
-    if (strstr(err->aws_code, "NotFound"))
-        err->code = LCB_ENOTFOUND;
-    return err->code == LCB_ENOTFOUND;
-}
-
 const char *
 lcb_rds_region(const struct lcb_rds *c)
 {
@@ -363,11 +354,7 @@ init_query(struct lcb_query *q, struct lcb_rds *c, const char *action)
 static void
 show_call(struct lcb_rds *c, const struct lcb_query *q)
 {
-    size_t i;
-
-    fprintf(c->dry_run, "rds %s (%s)\n", q->action, lcb_rds_region(c) ? lcb_rds_region(c) : "?");
-    for (i = 0; i < q->n; i++)
-        fprintf(c->dry_run, "    %s=%s\n", q->names[i], q->values[i]);
+    lcb_query_print(c->dry_run, q, lcb_rds_region(c));
 }
 
 /* Call q and read the element at path under its result into a snapshot. */
@@ -431,7 +418,7 @@ lcb_rds_instance_get(struct lcb_rds_instance *out, struct lcb_rds *c, const char
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     if (rc < 0)
-        not_found(err);
+        lcb_query_not_found(err);
     return rc < 0 ? lcb_wrap(err, "describe DB instance %s", id) : 0;
 }
 
@@ -457,7 +444,7 @@ lcb_rds_snapshot_get(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     if (rc < 0)
-        not_found(err);
+        lcb_query_not_found(err);
     return rc;
 }
 
@@ -541,7 +528,7 @@ after_failed_create(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char 
         return AFTER_FAIL;
     lcb_err_clear(&derr);
     if (lcb_rds_snapshot_get(out, c, id, &derr) < 0)
-        return not_found(&derr) && !exists ? AFTER_RETRY : AFTER_FAIL;
+        return lcb_query_not_found(&derr) && !exists ? AFTER_RETRY : AFTER_FAIL;
     theirs = lcb_rds_tag_get(out->tags, out->ntags, owner_key ? owner_key : "");
     if (owner && theirs && strcmp(owner, theirs) == 0) {
         lcb_log(LCB_INFO, "rds.snapshot.adopted",
@@ -711,7 +698,7 @@ lcb_rds_snapshot_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
         rc = lcb_query_call(&r, c->aws, &q, err);
         lcb_query_resp_release(&r);
         if (rc < 0) {
-            not_found(err);
+            lcb_query_not_found(err);
             lcb_rds_explain(err, lcb_rds_region(c));
             lcb_wrap(err, "delete snapshot %s in %s", id, lcb_rds_region(c));
         }
@@ -839,7 +826,7 @@ lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
     } else {
         lcb_query_resp_init(&r);
         if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0) {
-            not_found(err);
+            lcb_query_not_found(err);
             lcb_wrap(err, "delete DB instance %s in %s", id, lcb_rds_region(c));
         }
         lcb_query_resp_release(&r);
