@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/opensslv.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,38 @@
 struct lcb_sha256 {
     EVP_MD_CTX *ctx;
 };
+
+struct lcb_md5 {
+    EVP_MD_CTX *ctx;
+};
+
+/* The digests fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again on every
+ * use, which costs more than hashing an entity id (0.17 s against 0.08 s for 200k ids). */
+static EVP_MD *sha256_md, *md5_md;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_digests(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
+    if (!sha256_md || !md5_md)
+        abort(); /* both are in OpenSSL's default provider */
+}
+
+static const EVP_MD *
+md_sha256(void)
+{
+    pthread_once(&fetch_once, fetch_digests);
+    return sha256_md;
+}
+
+static const EVP_MD *
+md_md5(void)
+{
+    pthread_once(&fetch_once, fetch_digests);
+    return md5_md;
+}
 
 static void
 digest(const EVP_MD *md, const void *data, size_t len, unsigned char *out)
@@ -28,7 +61,7 @@ digest(const EVP_MD *md, const void *data, size_t len, unsigned char *out)
 void
 lcb_sha256(const void *data, size_t len, unsigned char out[LCB_SHA256_LEN])
 {
-    digest(EVP_sha256(), data, len, out);
+    digest(md_sha256(), data, len, out);
 }
 
 char *
@@ -43,7 +76,7 @@ lcb_sha256_hex(const void *data, size_t len, char out[LCB_SHA256_HEX])
 void
 lcb_md5(const void *data, size_t len, unsigned char out[LCB_MD5_LEN])
 {
-    digest(EVP_md5(), data, len, out);
+    digest(md_md5(), data, len, out);
 }
 
 void
@@ -62,7 +95,7 @@ lcb_sha256_new(void)
     struct lcb_sha256 *c = lcb_xcalloc(1, sizeof(*c));
 
     c->ctx = EVP_MD_CTX_new();
-    if (!c->ctx || !EVP_DigestInit_ex(c->ctx, EVP_sha256(), NULL))
+    if (!c->ctx || !EVP_DigestInit_ex(c->ctx, md_sha256(), NULL))
         abort();
     return c;
 }
@@ -79,12 +112,48 @@ lcb_sha256_final(struct lcb_sha256 *c, unsigned char out[LCB_SHA256_LEN])
 {
     unsigned int n = 0;
 
-    if (!EVP_DigestFinal_ex(c->ctx, out, &n) || !EVP_DigestInit_ex(c->ctx, EVP_sha256(), NULL))
+    if (!EVP_DigestFinal_ex(c->ctx, out, &n) || !EVP_DigestInit_ex(c->ctx, md_sha256(), NULL))
         abort();
 }
 
 void
 lcb_sha256_free(struct lcb_sha256 *c)
+{
+    if (!c)
+        return;
+    EVP_MD_CTX_free(c->ctx);
+    free(c);
+}
+
+struct lcb_md5 *
+lcb_md5_new(void)
+{
+    struct lcb_md5 *c = lcb_xcalloc(1, sizeof(*c));
+
+    c->ctx = EVP_MD_CTX_new();
+    if (!c->ctx || !EVP_DigestInit_ex(c->ctx, md_md5(), NULL))
+        abort();
+    return c;
+}
+
+void
+lcb_md5_update(struct lcb_md5 *c, const void *data, size_t len)
+{
+    if (len && !EVP_DigestUpdate(c->ctx, data, len))
+        abort();
+}
+
+void
+lcb_md5_final(struct lcb_md5 *c, unsigned char out[LCB_MD5_LEN])
+{
+    unsigned int n = 0;
+
+    if (!EVP_DigestFinal_ex(c->ctx, out, &n) || !EVP_DigestInit_ex(c->ctx, md_md5(), NULL))
+        abort();
+}
+
+void
+lcb_md5_free(struct lcb_md5 *c)
 {
     if (!c)
         return;

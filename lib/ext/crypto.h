@@ -23,6 +23,7 @@
 #define LCB_GCM_TAG_LEN 16
 
 struct lcb_sha256;
+struct lcb_md5;
 
 /* One-shot digests. */
 void lcb_sha256(const void *data, size_t len, unsigned char out[LCB_SHA256_LEN]);
@@ -38,6 +39,12 @@ void lcb_sha256_update(struct lcb_sha256 *c, const void *data, size_t len);
 /* Finish; the context is reset and can be reused. */
 void lcb_sha256_final(struct lcb_sha256 *c, unsigned char out[LCB_SHA256_LEN]);
 void lcb_sha256_free(struct lcb_sha256 *c);
+
+/* Incremental MD5 (Content-MD5 of S3 parts spooled to files), used as the SHA-256 one. */
+struct lcb_md5 *lcb_md5_new(void);
+void lcb_md5_update(struct lcb_md5 *c, const void *data, size_t len);
+void lcb_md5_final(struct lcb_md5 *c, unsigned char out[LCB_MD5_LEN]);
+void lcb_md5_free(struct lcb_md5 *c);
 
 /* CRC32C (Castagnoli), as S3's x-amz-checksum-crc32c. Start with crc = 0. */
 uint32_t lcb_crc32c(uint32_t crc, const void *data, size_t len);

@@ -30,6 +30,25 @@ test_sha256(void)
     lcb_sha256_free(NULL);
 }
 
+/* RFC 1321's "message digest" case, fed in pieces; reusable after final like the SHA-256 one */
+static void
+test_md5_incremental(void)
+{
+    struct lcb_md5 *c = lcb_md5_new();
+    unsigned char d[LCB_MD5_LEN];
+    char hex[2 * LCB_MD5_LEN + 1];
+
+    lcb_md5_update(c, "message ", 8);
+    lcb_md5_update(c, "", 0);
+    lcb_md5_update(c, "digest", 6);
+    lcb_md5_final(c, d);
+    CHECK_STR(lcb_hex(d, sizeof(d), hex), "f96b697d7cb7938d525a2f31aaf161d0");
+    lcb_md5_final(c, d);
+    CHECK_STR(lcb_hex(d, sizeof(d), hex), "d41d8cd98f00b204e9800998ecf8427e");
+    lcb_md5_free(c);
+    lcb_md5_free(NULL);
+}
+
 static void
 test_hmac_md5(void)
 {
@@ -133,6 +152,7 @@ int
 main(void)
 {
     RUN(test_sha256);
+    RUN(test_md5_incremental);
     RUN(test_hmac_md5);
     RUN(test_crc32c);
     RUN(test_base64);
