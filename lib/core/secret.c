@@ -131,14 +131,17 @@ key_at(const char *p)
     return 0;
 }
 
-/* Header values (keys ending in ": ") run to the end of the line; others to a delimiter. */
+/* Header values (keys ending in ": ") run to the end of the line; others to a delimiter. The JSON
+ * logger redacts its escaped line, where a header's line ends at "\\n" and the field at '"'. */
 static size_t
 value_len(const char *p, int header)
 {
     size_t n = 0;
 
-    if (header) {
-        while (p[n] && p[n] != '\n' && p[n] != '\r')
+    if (header) { /* to the end of the line, also when the line is inside a JSON string */
+        while (p[n] && p[n] != '\n' && p[n] != '\r' &&
+               !(p[n] == '\\' && (p[n + 1] == 'n' || p[n + 1] == 'r')) &&
+               !(p[n] == '"' && (n == 0 || p[n - 1] != '\\')))
             n++;
         return n;
     }

@@ -185,6 +185,11 @@ test_redaction(void)
               "postgres://payload:***@db:5432/app");
     CHECK_STR(lcb_redact_str(&out, "Authorization: AWS4-HMAC-SHA256 Credential=AKID/x, Signature=ab12"),
               "Authorization: ***");
+    /* a canonical request in a JSON log field: the header ends at the escaped newline */
+    CHECK_STR(lcb_redact_str(&out, "{\"req\":\"PUT /\\nAuthorization: AWS4 Signature=ab12\\nX-Amz-Date: 1\"}"),
+              "{\"req\":\"PUT /\\nAuthorization: ***\\nX-Amz-Date: 1\"}");
+    CHECK_STR(lcb_redact_str(&out, "{\"h\":\"Authorization: AWS4 Signature=ab12\",\"n\":1}"),
+              "{\"h\":\"Authorization: ***\",\"n\":1}");
     CHECK_STR(lcb_redact_str(&out, "GET /k?X-Amz-Signature=abcdef&X-Amz-Security-Token=tok123&a=1"),
               "GET /k?X-Amz-Signature=***&X-Amz-Security-Token=***&a=1");
     CHECK_STR(lcb_redact_str(&out, "host=db password=pw123 user=u"), "host=db password=*** user=u");
