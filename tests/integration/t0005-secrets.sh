@@ -21,7 +21,17 @@ for fmt in text json; do
     expect_code 0 "backup with a secret URL ($fmt logs, -v -v)" \
         lcb -v -v --log-format "$fmt" --policy "$T/policy.json" backup broker
     cat "$OUT" "$ERR" >> "$T/all-output"
+    [ "$fmt" = json ] && cp "$ERR" "$T/json-log"
 done
+# every line of the JSON log parses, the redacted request traces included
+if /usr/bin/python3 -c 'import json,sys
+for n, l in enumerate(open(sys.argv[1]), 1):
+    try: json.loads(l)
+    except ValueError as e: sys.exit("line %d: %s" % (n, e))' "$T/json-log"; then
+    pass "every JSON log line parses (-v -v)"
+else
+    fail "every JSON log line parses (-v -v)"
+fi
 expect_code 0 "list --json" lcb list --json
 cat "$OUT" >> "$T/all-output"
 id=$(sql "SELECT id FROM backups WHERE status='completed' LIMIT 1")
