@@ -123,6 +123,17 @@ lcb_query_add_tags(struct lcb_query *q, const char *prefix, const char *member,
     }
 }
 
+const char *
+lcb_query_tag_value(const struct lcb_query_tag *tags, size_t n, const char *key)
+{
+    size_t i;
+
+    for (i = 0; key && i < n; i++)
+        if (strcmp(tags[i].key, key) == 0)
+            return tags[i].value;
+    return NULL;
+}
+
 void
 lcb_query_add_tag_spec(struct lcb_query *q, int index, const char *resource_type,
                        const struct lcb_query_tag *tags, size_t n)
@@ -262,6 +273,25 @@ lcb_query_parse(struct lcb_query_resp *out, const struct lcb_query *q, int statu
     return 0;
 }
 
+char *
+lcb_query_text(const struct lcb_xml_node *n, const char *path)
+{
+    const char *s = lcb_xml_get(n, path);
+
+    return s && *s ? lcb_xstrdup(s) : NULL;
+}
+
+time_t
+lcb_query_time(const struct lcb_xml_node *n, const char *path)
+{
+    const char *s = lcb_xml_get(n, path);
+    time_t t = 0;
+
+    if (s && *s && lcb_time_parse(s, &t) < 0)
+        t = 0;
+    return t;
+}
+
 static void
 copy_text(char *dst, size_t size, const char *src)
 {
@@ -347,6 +377,23 @@ lcb_query_call(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb
     return call(out, aws, q, NULL, NULL, err);
 }
 
+int
+lcb_query_send(struct lcb_aws *aws, const struct lcb_query *q, FILE *dry_run, const char *region,
+               struct lcb_err *err)
+{
+    struct lcb_query_resp r;
+    int rc;
+
+    if (dry_run) {
+        lcb_query_print(dry_run, q, region);
+        return 0;
+    }
+    lcb_query_resp_init(&r);
+    rc = lcb_query_call(&r, aws, q, err);
+    lcb_query_resp_release(&r);
+    return rc;
+}
+
 void
 lcb_query_pager_init(struct lcb_query_pager *pg, const char *in, const char *out)
 {
@@ -407,6 +454,27 @@ lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb
         return -1;
     }
     return 1;
+}
+
+int
+lcb_query_each_page(struct lcb_aws *aws, const struct lcb_query *q, const char *in, const char *out,
+                    int (*add)(void *arg, const struct lcb_xml_node *result, struct lcb_err *err),
+                    void *arg, struct lcb_err *err)
+{
+    struct lcb_query_resp r;
+    struct lcb_query_pager pg;
+    int rc;
+
+    lcb_query_resp_init(&r);
+    lcb_query_pager_init(&pg, in, out);
+    while ((rc = lcb_query_page(&r, aws, q, &pg, err)) > 0)
+        if (add(arg, r.result, err) < 0) {
+            rc = -1;
+            break;
+        }
+    lcb_query_resp_release(&r);
+    lcb_query_pager_release(&pg);
+    return rc;
 }
 
 void

@@ -86,6 +86,9 @@ struct lcb_query_tag {
     const char *value; /* NULL: no Value field (EC2 DeleteTags by key) */
 };
 
+/* The value of the tag named key among tags (an owner tag), or NULL when key is NULL or absent. */
+const char *lcb_query_tag_value(const struct lcb_query_tag *tags, size_t n, const char *key);
+
 /* Tags: "prefix.member.N.Key" / ".Value" (RDS: "Tags", "Tag"; EC2: "Tag", NULL, or
  * "TagSpecification.1.Tag", NULL). */
 void lcb_query_add_tags(struct lcb_query *q, const char *prefix, const char *member,
@@ -132,6 +135,26 @@ int lcb_query_call(struct lcb_query_resp *out, struct lcb_aws *aws, const struct
 int lcb_query_parse(struct lcb_query_resp *out, const struct lcb_query *q, int status,
                     const char *body, size_t len, struct lcb_err *err);
 
+/* Send a call that changes something and drop its answer; with dry_run set, print q there instead
+ * (lcb_query_print, region as given) and send nothing. Returns 0 or -1 with lcb_query_call's codes.
+ */
+int lcb_query_send(struct lcb_aws *aws, const struct lcb_query *q, FILE *dry_run,
+                   const char *region, struct lcb_err *err);
+
+/* botocore's inject_presigned_url_rds/_ec2 for a cross-region copy: q as a GET to source_region,
+ * query-signed for expires seconds, its pairs Action, Version, q's parameters and, when dest is
+ * set, DestinationRegion=dest (RDS; EC2 sends DestinationRegion as a parameter of q). Appends the
+ * URL to url. Returns 0 or -1 with lcb_aws_presign's codes (credentials, endpoint, LCB_EUSAGE). */
+int lcb_query_presign(struct lcb_buf *url, struct lcb_aws *aws, const struct lcb_query *q,
+                      const char *source_region, const char *dest, int64_t expires,
+                      struct lcb_err *err);
+
+/* The text at path under n as a copy the caller frees, or NULL when it is absent or empty. */
+char *lcb_query_text(const struct lcb_xml_node *n, const char *path);
+/* The time at path under n (RFC 3339, as lcb_time_parse reads it), or 0 when absent or unreadable.
+ */
+time_t lcb_query_time(const struct lcb_xml_node *n, const char *path);
+
 /* The error-document parser for struct lcb_aws_req.parse_error: <ErrorResponse> and EC2's
  * <Response><Errors>. Returns 1 with out filled, 0 when the body is neither. */
 int lcb_query_parse_error(const struct lcb_aws_resp *resp, struct lcb_aws_error *out);
@@ -159,6 +182,13 @@ void lcb_query_pager_release(struct lcb_query_pager *pg);
  * service hands back the token it was given (a loop) or the page limit is reached. */
 int lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb_query *q,
                    struct lcb_query_pager *pg, struct lcb_err *err);
+/* Fetch every page of q (token parameter in, result element out: LCB_QUERY_MARKER...) and hand
+ * each page's result to add(arg, result, err), stopping at the first failure. Returns 0, or -1 with
+ * lcb_query_page's codes or add's. */
+int
+lcb_query_each_page(struct lcb_aws *aws, const struct lcb_query *q, const char *in, const char *out,
+                    int (*add)(void *arg, const struct lcb_xml_node *result, struct lcb_err *err),
+                    void *arg, struct lcb_err *err);
 /* What lcb_query_page does with a page it fetched: record its token. Returns 0 or -1 (the loop and
  * limit errors above). Exposed for tests. */
 int lcb_query_pager_advance(struct lcb_query_pager *pg, const struct lcb_query_resp *page,

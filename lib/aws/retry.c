@@ -71,6 +71,14 @@ lcb_retry_is_transient_code(const char *code)
 }
 
 int
+lcb_retry_maybe_done(const struct lcb_err *err)
+{
+    if (lcb_retry_is_throttle(err->aws_code))
+        return 0;
+    return err->http >= 500 || (err->code == LCB_ETEMP && err->http == 0);
+}
+
+int
 lcb_retry_is_skew(const char *code)
 {
     return in_list(code, skew_codes, LCB_ARRAY_SIZE(skew_codes));

@@ -57,6 +57,10 @@ void lcb_retry_quota_success(struct lcb_retry_quota *q, int last_cost);
 int lcb_retry_is_throttle(const char *code);
 int lcb_retry_is_transient_code(const char *code);
 int lcb_retry_is_skew(const char *code);
+/* Might a call that failed with err have taken effect, so that a create must look before it tries
+ * again? A 5xx, a timeout or a lost connection (LCB_ETEMP without a status): yes; throttling: no.
+ */
+int lcb_retry_maybe_done(const struct lcb_err *err);
 
 /* Classify an attempt: a response (status, code) or a transport failure (transport = the lcb code
  * from lcb_http_send, timeout set when it was a timeout). */

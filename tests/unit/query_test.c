@@ -348,6 +348,122 @@ test_marker_pagination(void)
     mock_reset();
 }
 
+/* An lcb_query_each_page callback: collect the page's snapshot id; fail on arg's stop id. */
+struct collect {
+    struct lcb_buf ids;
+    const char *stop;
+};
+
+static int
+collect_page(void *arg, const struct lcb_xml_node *result, struct lcb_err *err)
+{
+    struct collect *c = arg;
+    const char *id = lcb_xml_get(result, "DBSnapshots/DBSnapshot/DBSnapshotIdentifier");
+
+    if (c->stop && strcmp(id, c->stop) == 0)
+        return lcb_err_set(err, LCB_ECORRUPT, "stopped at %s", id);
+    lcb_buf_addf(&c->ids, "%s,", id);
+    return 0;
+}
+
+static void
+test_each_page(void)
+{
+    struct lcb_query q;
+    struct lcb_err err;
+    struct collect c = { LCB_BUF_INIT, NULL };
+
+    mock_reset();
+    mock_reply(200, NULL, page_xml("m1", "s1"));
+    mock_reply(200, NULL, page_xml("m2", "s2"));
+    mock_reply(200, NULL, page_xml(NULL, "s3"));
+    lcb_query_init(&q, &lcb_query_rds, "DescribeDBSnapshots");
+    CHECK_INT(lcb_query_each_page(NULL, &q, LCB_QUERY_MARKER, collect_page, &c, &err), 0);
+    CHECK_STR(c.ids.ptr, "s1,s2,s3,");
+    CHECK_INT(mock_ncalls, 3);
+    CHECK_STR(mock_calls[2].body.ptr, "Action=DescribeDBSnapshots&Version=2014-10-31&Marker=m2");
+
+    /* a page the callback refuses ends the walk: no further page is fetched */
+    mock_reset();
+    lcb_buf_reset(&c.ids);
+    c.stop = "s2";
+    mock_reply(200, NULL, page_xml("m1", "s1"));
+    mock_reply(200, NULL, page_xml("m2", "s2"));
+    mock_reply(200, NULL, page_xml(NULL, "s3"));
+    CHECK_INT(lcb_query_each_page(NULL, &q, LCB_QUERY_MARKER, collect_page, &c, &err), -1);
+    CHECK_STR(err.msg, "stopped at s2");
+    CHECK_STR(c.ids.ptr, "s1,");
+    CHECK_INT(mock_ncalls, 2);
+
+    /* so does a failed call, with its error */
+    mock_reset();
+    mock_reply_fixture(400, NULL, "rds-error-throttling.xml");
+    CHECK_INT(lcb_query_each_page(NULL, &q, LCB_QUERY_MARKER, collect_page, &c, &err), -1);
+    CHECK_STR(err.aws_code, "Throttling");
+    lcb_query_release(&q);
+    lcb_buf_release(&c.ids);
+    mock_reset();
+}
+
+static void
+test_send(void)
+{
+    struct lcb_query q;
+    struct lcb_err err;
+    char *printed = NULL;
+    size_t len = 0;
+    FILE *dry = open_memstream(&printed, &len);
+
+    mock_reset();
+    lcb_query_init(&q, &lcb_query_rds, "DeleteDBSnapshot");
+    lcb_query_add(&q, "DBSnapshotIdentifier", "s 1");
+    CHECK_INT(lcb_query_send(NULL, &q, dry, "eu-west-1", &err), 0);
+    fclose(dry);
+    CHECK_STR(printed, "rds DeleteDBSnapshot (eu-west-1)\n    DBSnapshotIdentifier=s 1\n");
+    CHECK_INT(mock_ncalls, 0); /* a dry run sends nothing */
+
+    mock_reply(200, NULL,
+               "<DeleteDBSnapshotResponse><DeleteDBSnapshotResult/></DeleteDBSnapshotResponse>");
+    mock_reply_fixture(400, NULL, "rds-error-throttling.xml");
+    CHECK_INT(lcb_query_send(NULL, &q, NULL, "eu-west-1", &err), 0);
+    CHECK_INT(mock_ncalls, 1);
+    CHECK_STR(mock_calls[0].body.ptr,
+              "Action=DeleteDBSnapshot&Version=2014-10-31&DBSnapshotIdentifier=s+1");
+    CHECK_INT(lcb_query_send(NULL, &q, NULL, "eu-west-1", &err), -1);
+    CHECK_STR(err.aws_code, "Throttling");
+    free(printed);
+    lcb_query_release(&q);
+    mock_reset();
+}
+
+static void
+test_read_helpers(void)
+{
+    const char *x = "<r><id>snap-1</id><empty/><t>2026-01-01T00:00:01.500Z</t><bad>soon</bad></r>";
+    const struct lcb_query_tag tags[] = { { "Name", "db" }, { "lcbackup:backup-id", "b-1" } };
+    struct lcb_xml *doc = NULL;
+    struct lcb_xml_node *root;
+    struct lcb_err err;
+    char *s;
+
+    CHECK_INT(lcb_xml_parse(&doc, x, strlen(x), &err), 0);
+    root = lcb_xml_root(doc);
+    s = lcb_query_text(root, "id");
+    CHECK_STR(s, "snap-1");
+    free(s);
+    CHECK(lcb_query_text(root, "empty") == NULL); /* empty reads as absent */
+    CHECK(lcb_query_text(root, "none") == NULL);
+    CHECK_INT(lcb_query_time(root, "t"), 1767225601);
+    CHECK_INT(lcb_query_time(root, "bad"), 0);
+    CHECK_INT(lcb_query_time(root, "none"), 0);
+    lcb_xml_free(doc);
+
+    CHECK_STR(lcb_query_tag_value(tags, 2, "lcbackup:backup-id"), "b-1");
+    CHECK(lcb_query_tag_value(tags, 2, "other") == NULL);
+    CHECK(lcb_query_tag_value(tags, 2, NULL) == NULL);
+    CHECK(lcb_query_tag_value(NULL, 0, "Name") == NULL);
+}
+
 static void
 test_ec2_pagination(void)
 {
@@ -454,6 +570,9 @@ main(void)
     RUN(test_call_errors);
     RUN(test_marker_pagination);
     RUN(test_ec2_pagination);
+    RUN(test_each_page);
+    RUN(test_send);
+    RUN(test_read_helpers);
     RUN(test_sts);
     return harness_done();
 }

@@ -55,6 +55,28 @@ test_classify(void)
 }
 
 static void
+test_maybe_done(void)
+{
+    struct lcb_err err;
+
+    lcb_err_clear(&err);
+    err.http = 503;
+    CHECK(lcb_retry_maybe_done(&err)); /* a 5xx may have been applied */
+    snprintf(err.aws_code, sizeof(err.aws_code), "SlowDown");
+    CHECK(!lcb_retry_maybe_done(&err)); /* throttling never was */
+    lcb_err_clear(&err);
+    err.code = LCB_ETEMP; /* a timeout or a lost connection: no status */
+    CHECK(lcb_retry_maybe_done(&err));
+    err.http = 400;
+    CHECK(!lcb_retry_maybe_done(&err));
+    lcb_err_clear(&err);
+    err.code = LCB_EREFUSED;
+    err.http = 400;
+    snprintf(err.aws_code, sizeof(err.aws_code), "SnapshotQuotaExceeded");
+    CHECK(!lcb_retry_maybe_done(&err));
+}
+
+static void
 test_aws_classify(void)
 {
     CHECK_INT(lcb_aws_classify(403, "AccessDenied"), LCB_EAUTH);
@@ -420,6 +442,7 @@ main(void)
     struct lcb_err err;
 
     RUN(test_classify);
+    RUN(test_maybe_done);
     RUN(test_aws_classify);
     RUN(test_delay_bounds);
     RUN(test_quota);
