@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/mem.h"
 #include "aws.h"
@@ -82,25 +81,6 @@ lcb_ec2_id_valid(const char *s, const char *prefix)
 
 /* ---- parsing ---- */
 
-static char *
-get(const struct lcb_xml_node *n, const char *path)
-{
-    const char *s = lcb_xml_get(n, path);
-
-    return s && *s ? lcb_xstrdup(s) : NULL;
-}
-
-static time_t
-get_time(const struct lcb_xml_node *n, const char *path)
-{
-    const char *s = lcb_xml_get(n, path);
-    time_t t = 0;
-
-    if (s && *s && lcb_time_parse(s, &t) < 0)
-        t = 0;
-    return t;
-}
-
 static void
 parse_tags(struct lcb_ec2_tag **out, size_t *n, const struct lcb_xml_node *set)
 {
@@ -133,20 +113,20 @@ lcb_ec2_snapshot_parse(struct lcb_ec2_snapshot *out, const struct lcb_xml_node *
                        struct lcb_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!(out->id = get(n, "snapshotId")))
+    if (!(out->id = lcb_query_text(n, "snapshotId")))
         return lcb_err_set(err, LCB_ECORRUPT, "ec2: a snapshot without snapshotId");
-    out->volume_id = get(n, "volumeId");
-    out->state = get(n, "status");
+    out->volume_id = lcb_query_text(n, "volumeId");
+    out->state = lcb_query_text(n, "status");
     if (!out->state)
-        out->state = get(n, "state"); /* CreateSnapshots' SnapshotInfo */
-    out->state_message = get(n, "statusMessage");
-    out->description = get(n, "description");
-    out->kms_key_id = get(n, "kmsKeyId");
-    out->owner_id = get(n, "ownerId");
+        out->state = lcb_query_text(n, "state"); /* CreateSnapshots' SnapshotInfo */
+    out->state_message = lcb_query_text(n, "statusMessage");
+    out->description = lcb_query_text(n, "description");
+    out->kms_key_id = lcb_query_text(n, "kmsKeyId");
+    out->owner_id = lcb_query_text(n, "ownerId");
     out->encrypted = lcb_xml_get_bool(n, "encrypted", 0);
     out->progress = lcb_ec2_progress(lcb_xml_get(n, "progress"));
     out->volume_gib = lcb_xml_get_ll(n, "volumeSize", 0);
-    out->start_time = get_time(n, "startTime");
+    out->start_time = lcb_query_time(n, "startTime");
     parse_tags(&out->tags, &out->ntags, lcb_xml_child(n, "tagSet"));
     return 0;
 }
@@ -155,20 +135,20 @@ int
 lcb_ec2_volume_parse(struct lcb_ec2_volume *out, const struct lcb_xml_node *n, struct lcb_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!(out->id = get(n, "volumeId")))
+    if (!(out->id = lcb_query_text(n, "volumeId")))
         return lcb_err_set(err, LCB_ECORRUPT, "ec2: a volume without volumeId");
-    out->state = get(n, "status");
-    out->availability_zone = get(n, "availabilityZone");
-    out->volume_type = get(n, "volumeType");
-    out->snapshot_id = get(n, "snapshotId");
-    out->kms_key_id = get(n, "kmsKeyId");
-    out->instance_id = get(n, "attachmentSet/item/instanceId");
-    out->device = get(n, "attachmentSet/item/device");
+    out->state = lcb_query_text(n, "status");
+    out->availability_zone = lcb_query_text(n, "availabilityZone");
+    out->volume_type = lcb_query_text(n, "volumeType");
+    out->snapshot_id = lcb_query_text(n, "snapshotId");
+    out->kms_key_id = lcb_query_text(n, "kmsKeyId");
+    out->instance_id = lcb_query_text(n, "attachmentSet/item/instanceId");
+    out->device = lcb_query_text(n, "attachmentSet/item/device");
     out->encrypted = lcb_xml_get_bool(n, "encrypted", 0);
     out->iops = (int)lcb_xml_get_ll(n, "iops", 0);
     out->throughput = (int)lcb_xml_get_ll(n, "throughput", 0);
     out->size_gib = lcb_xml_get_ll(n, "size", 0);
-    out->create_time = get_time(n, "createTime");
+    out->create_time = lcb_query_time(n, "createTime");
     parse_tags(&out->tags, &out->ntags, lcb_xml_child(n, "tagSet"));
     return 0;
 }
@@ -276,11 +256,12 @@ show_call(struct lcb_ec2 *c, const struct lcb_query *q)
     lcb_query_print(c->dry_run, q, lcb_ec2_region(c));
 }
 
+/* Append the snapshots of a page (or of CreateSnapshots' answer) to the list arg. */
 static int
-add_snapshot_page(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *set,
-                  struct lcb_err *err)
+add_snapshot_page(void *arg, const struct lcb_xml_node *result, struct lcb_err *err)
 {
-    struct lcb_xml_node *n;
+    struct lcb_ec2_snapshot_list *out = arg;
+    struct lcb_xml_node *n, *set = lcb_xml_child(result, "snapshotSet");
 
     for (n = lcb_xml_child(set, "item"); n; n = lcb_xml_next(n, "item")) {
         out->items = lcb_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
@@ -292,10 +273,10 @@ add_snapshot_page(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *
 }
 
 static int
-add_volume_page(struct lcb_ec2_volume_list *out, const struct lcb_xml_node *set,
-                struct lcb_err *err)
+add_volume_page(void *arg, const struct lcb_xml_node *result, struct lcb_err *err)
 {
-    struct lcb_xml_node *n;
+    struct lcb_ec2_volume_list *out = arg;
+    struct lcb_xml_node *n, *set = lcb_xml_child(result, "volumeSet");
 
     for (n = lcb_xml_child(set, "item"); n; n = lcb_xml_next(n, "item")) {
         out->items = lcb_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
@@ -311,8 +292,6 @@ lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, cons
                       size_t nids, const struct lcb_query_filter *f, size_t nf, struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    struct lcb_query_pager pg;
     int rc;
 
     out->items = NULL;
@@ -323,15 +302,7 @@ lcb_ec2_snapshot_list(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, cons
     lcb_query_add_filters(&q, f, nf);
     if (nids == 0)
         lcb_query_add_int(&q, "MaxResults", 1000); /* not allowed together with ids */
-    lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
-    while ((rc = lcb_query_page(&r, c->aws, &q, &pg, err)) > 0)
-        if (add_snapshot_page(out, lcb_xml_child(r.result, "snapshotSet"), err) < 0) {
-            rc = -1;
-            break;
-        }
-    lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    rc = lcb_query_each_page(c->aws, &q, LCB_QUERY_NEXT_TOKEN_EC2, add_snapshot_page, out, err);
     lcb_query_release(&q);
     if (rc < 0) {
         lcb_ec2_snapshot_list_release(out);
@@ -365,8 +336,6 @@ lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c, const ch
                     size_t nids, const struct lcb_query_filter *f, size_t nf, struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    struct lcb_query_pager pg;
     int rc;
 
     out->items = NULL;
@@ -376,15 +345,7 @@ lcb_ec2_volume_list(struct lcb_ec2_volume_list *out, struct lcb_ec2 *c, const ch
     lcb_query_add_filters(&q, f, nf);
     if (nids == 0)
         lcb_query_add_int(&q, "MaxResults", 500);
-    lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
-    while ((rc = lcb_query_page(&r, c->aws, &q, &pg, err)) > 0)
-        if (add_volume_page(out, lcb_xml_child(r.result, "volumeSet"), err) < 0) {
-            rc = -1;
-            break;
-        }
-    lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    rc = lcb_query_each_page(c->aws, &q, LCB_QUERY_NEXT_TOKEN_EC2, add_volume_page, out, err);
     lcb_query_release(&q);
     if (rc < 0) {
         lcb_ec2_volume_list_release(out);
@@ -413,26 +374,6 @@ lcb_ec2_volume_get(struct lcb_ec2_volume *out, struct lcb_ec2 *c, const char *id
     return 0;
 }
 
-static const char *
-owner_value(const struct lcb_query_tag *tags, size_t n, const char *key)
-{
-    size_t i;
-
-    for (i = 0; key && i < n; i++)
-        if (strcmp(tags[i].key, key) == 0)
-            return tags[i].value;
-    return NULL;
-}
-
-/* Might a failed create have taken effect? A timeout, a lost connection or a 5xx: yes. */
-static int
-maybe_done(const struct lcb_err *err)
-{
-    if (lcb_retry_is_throttle(err->aws_code))
-        return 0;
-    return err->http >= 500 || (err->code == LCB_ETEMP && err->http == 0);
-}
-
 /* Snapshots in c's region carrying owner_key=owner (and of volume_id when given). */
 static int
 find_owned(struct lcb_ec2_snapshot_list *out, struct lcb_ec2 *c, const char *owner_key,
@@ -457,7 +398,7 @@ after_failed_create(struct lcb_ec2_snapshot_list *found, struct lcb_ec2 *c, cons
 {
     if (strcmp(err->aws_code, "SnapshotCreationPerVolumeRateExceeded") == 0)
         return AFTER_RETRY;
-    if (!maybe_done(err) || !owner)
+    if (!lcb_retry_maybe_done(err) || !owner)
         return AFTER_FAIL;
     if (find_owned(found, c, owner_key, owner, volume_id) < 0)
         return AFTER_FAIL;
@@ -527,7 +468,7 @@ parse_one(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *root, st
 static int
 parse_set(struct lcb_ec2_snapshot_list *out, const struct lcb_xml_node *root, struct lcb_err *err)
 {
-    if (add_snapshot_page(out, lcb_xml_child(root, "snapshotSet"), err) < 0)
+    if (add_snapshot_page(out, root, err) < 0)
         return -1;
     if (out->n == 0)
         return lcb_err_set(err, LCB_ECORRUPT, "ec2 CreateSnapshots: no snapshot in the answer");
@@ -563,8 +504,9 @@ lcb_ec2_snapshot_create(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_e
     if (c->dry_run) {
         show_call(c, &q);
         fake_snapshot(out, volume_id);
-    } else if ((rc = create_loop(&l, adopted, c, &q, owner_key, owner_value(tags, ntags, owner_key),
-                                 volume_id, parse_one, err)) < 0) {
+    } else if ((rc = create_loop(&l, adopted, c, &q, owner_key,
+                                 lcb_query_tag_value(tags, ntags, owner_key), volume_id, parse_one,
+                                 err)) < 0) {
         lcb_ec2_explain(err, lcb_ec2_region(c));
         lcb_wrap(err, "snapshot %s", volume_id);
     } else {
@@ -599,39 +541,12 @@ lcb_ec2_snapshots_create(struct lcb_ec2_snapshot_list *out, int *adopted, struct
     if (c->dry_run) {
         show_call(c, &q);
     } else if ((rc = create_loop(out, adopted, c, &q, owner_key,
-                                 owner_value(tags, ntags, owner_key), NULL, parse_set, err)) < 0) {
+                                 lcb_query_tag_value(tags, ntags, owner_key), NULL, parse_set,
+                                 err)) < 0) {
         lcb_ec2_explain(err, lcb_ec2_region(c));
         lcb_wrap(err, "snapshot the volumes of %s", instance_id);
     }
     lcb_query_release(&q);
-    return rc;
-}
-
-/* botocore's inject_presigned_url_ec2: the same parameters plus DestinationRegion, as a GET to
- * the source region, query-signed for an hour. */
-static int
-presign_copy(struct lcb_buf *url, struct lcb_ec2 *c, const struct lcb_query *q,
-             const char *source_region, struct lcb_err *err)
-{
-    struct lcb_aws_kv *kv = lcb_xcalloc(q->n + 2, sizeof(*kv));
-    struct lcb_aws_req req;
-    size_t i, n = 0;
-    int rc;
-
-    kv[n++] = (struct lcb_aws_kv){"Action", q->action};
-    kv[n++] = (struct lcb_aws_kv){"Version", q->svc->version};
-    for (i = 0; i < q->n; i++)
-        kv[n++] = (struct lcb_aws_kv){q->names[i], q->values[i]};
-    memset(&req, 0, sizeof(req));
-    req.service = "ec2";
-    req.operation = q->action;
-    req.region = source_region;
-    req.method = "GET";
-    req.path = "/";
-    req.query = kv;
-    req.nquery = n;
-    rc = lcb_aws_presign(c->aws, &req, PRESIGN_EXPIRES, url, err);
-    free(kv);
     return rc;
 }
 
@@ -676,11 +591,13 @@ lcb_ec2_snapshot_copy(struct lcb_ec2_snapshot *out, int *adopted, struct lcb_ec2
         fake_snapshot(out, NULL);
         goto out;
     }
-    if ((rc = presign_copy(&url, c, &q, r->source_region, err)) < 0)
+    rc = lcb_query_presign(&url, c->aws, &q, r->source_region, NULL, PRESIGN_EXPIRES, err);
+    if (rc < 0)
         goto fail;
     lcb_query_add(&q, "PresignedUrl", lcb_buf_str(&url));
     if ((rc = create_loop(&l, adopted, c, &q, r->owner_key,
-                          owner_value(r->tags, r->ntags, r->owner_key), NULL, parse_copy, err)) < 0)
+                          lcb_query_tag_value(r->tags, r->ntags, r->owner_key), NULL, parse_copy,
+                          err)) < 0)
         goto fail;
     *out = l.items[0];
     memset(&l.items[0], 0, sizeof(l.items[0]));
@@ -695,20 +612,14 @@ out:
     return rc;
 }
 
+/* Send q (printed instead by a dry-run client) and release it. */
 static int
 simple_call(struct lcb_ec2 *c, struct lcb_query *q, struct lcb_err *err)
 {
-    struct lcb_query_resp r;
-    int rc = 0;
+    int rc = lcb_query_send(c->aws, q, c->dry_run, lcb_ec2_region(c), err);
 
-    if (c->dry_run) {
-        show_call(c, q);
-    } else {
-        lcb_query_resp_init(&r);
-        if ((rc = lcb_query_call(&r, c->aws, q, err)) < 0)
-            lcb_query_not_found(err);
-        lcb_query_resp_release(&r);
-    }
+    if (rc < 0)
+        lcb_query_not_found(err);
     lcb_query_release(q);
     return rc;
 }

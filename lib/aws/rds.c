@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/mem.h"
 #include "aws.h"
@@ -125,25 +124,6 @@ lcb_rds_tag_get(const struct lcb_rds_tag *tags, size_t n, const char *key)
 
 /* ---- parsing ---- */
 
-static char *
-get(const struct lcb_xml_node *n, const char *path)
-{
-    const char *s = lcb_xml_get(n, path);
-
-    return s && *s ? lcb_xstrdup(s) : NULL;
-}
-
-static time_t
-get_time(const struct lcb_xml_node *n, const char *path)
-{
-    const char *s = lcb_xml_get(n, path);
-    time_t t = 0;
-
-    if (s && *s && lcb_time_parse(s, &t) < 0)
-        t = 0;
-    return t;
-}
-
 static void
 parse_tags(struct lcb_rds_tag **out, size_t *n, const struct lcb_xml_node *list)
 {
@@ -176,25 +156,25 @@ lcb_rds_snapshot_parse(struct lcb_rds_snapshot *out, const struct lcb_xml_node *
                        struct lcb_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!(out->id = get(n, "DBSnapshotIdentifier")))
+    if (!(out->id = lcb_query_text(n, "DBSnapshotIdentifier")))
         return lcb_err_set(err, LCB_ECORRUPT, "rds: a DBSnapshot without DBSnapshotIdentifier");
-    out->instance_id = get(n, "DBInstanceIdentifier");
-    out->arn = get(n, "DBSnapshotArn");
-    out->status = get(n, "Status");
-    out->snapshot_type = get(n, "SnapshotType");
-    out->engine = get(n, "Engine");
-    out->engine_version = get(n, "EngineVersion");
-    out->kms_key_id = get(n, "KmsKeyId");
-    out->availability_zone = get(n, "AvailabilityZone");
-    out->storage_type = get(n, "StorageType");
-    out->source_region = get(n, "SourceRegion");
-    out->source_arn = get(n, "SourceDBSnapshotIdentifier");
-    out->dbi_resource_id = get(n, "DbiResourceId");
+    out->instance_id = lcb_query_text(n, "DBInstanceIdentifier");
+    out->arn = lcb_query_text(n, "DBSnapshotArn");
+    out->status = lcb_query_text(n, "Status");
+    out->snapshot_type = lcb_query_text(n, "SnapshotType");
+    out->engine = lcb_query_text(n, "Engine");
+    out->engine_version = lcb_query_text(n, "EngineVersion");
+    out->kms_key_id = lcb_query_text(n, "KmsKeyId");
+    out->availability_zone = lcb_query_text(n, "AvailabilityZone");
+    out->storage_type = lcb_query_text(n, "StorageType");
+    out->source_region = lcb_query_text(n, "SourceRegion");
+    out->source_arn = lcb_query_text(n, "SourceDBSnapshotIdentifier");
+    out->dbi_resource_id = lcb_query_text(n, "DbiResourceId");
     out->allocated_gib = lcb_xml_get_ll(n, "AllocatedStorage", 0);
     out->encrypted = lcb_xml_get_bool(n, "Encrypted", 0);
     out->percent = (int)lcb_xml_get_ll(n, "PercentProgress", 0);
     out->port = (int)lcb_xml_get_ll(n, "Port", 0);
-    out->create_time = get_time(n, "SnapshotCreateTime");
+    out->create_time = lcb_query_time(n, "SnapshotCreateTime");
     parse_tags(&out->tags, &out->ntags, lcb_xml_child(n, "TagList"));
     return 0;
 }
@@ -208,7 +188,7 @@ parse_security_groups(struct lcb_rds_instance *out, const struct lcb_xml_node *l
     out->security_groups = lcb_xcalloc(cap + 1, sizeof(char *));
     for (m = lcb_xml_child(list, "VpcSecurityGroupMembership"); m && out->nsecurity_groups < cap;
          m = lcb_xml_next(m, "VpcSecurityGroupMembership")) {
-        char *id = get(m, "VpcSecurityGroupId");
+        char *id = lcb_query_text(m, "VpcSecurityGroupId");
         if (id)
             out->security_groups[out->nsecurity_groups++] = id;
     }
@@ -219,30 +199,32 @@ lcb_rds_instance_parse(struct lcb_rds_instance *out, const struct lcb_xml_node *
                        struct lcb_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!(out->id = get(n, "DBInstanceIdentifier")))
+    if (!(out->id = lcb_query_text(n, "DBInstanceIdentifier")))
         return lcb_err_set(err, LCB_ECORRUPT, "rds: a DBInstance without DBInstanceIdentifier");
-    out->arn = get(n, "DBInstanceArn");
-    out->status = get(n, "DBInstanceStatus");
-    out->instance_class = get(n, "DBInstanceClass");
-    out->engine = get(n, "Engine");
-    out->engine_version = get(n, "EngineVersion");
-    out->address = get(n, "Endpoint/Address");
+    out->arn = lcb_query_text(n, "DBInstanceArn");
+    out->status = lcb_query_text(n, "DBInstanceStatus");
+    out->instance_class = lcb_query_text(n, "DBInstanceClass");
+    out->engine = lcb_query_text(n, "Engine");
+    out->engine_version = lcb_query_text(n, "EngineVersion");
+    out->address = lcb_query_text(n, "Endpoint/Address");
     out->port = (int)lcb_xml_get_ll(n, "Endpoint/Port", 0);
-    out->availability_zone = get(n, "AvailabilityZone");
-    out->subnet_group = get(n, "DBSubnetGroup/DBSubnetGroupName");
-    out->parameter_group = get(n, "DBParameterGroups/DBParameterGroup/DBParameterGroupName");
-    out->option_group = get(n, "OptionGroupMemberships/OptionGroupMembership/OptionGroupName");
-    out->kms_key_id = get(n, "KmsKeyId");
-    out->storage_type = get(n, "StorageType");
-    out->db_name = get(n, "DBName");
-    out->master_user = get(n, "MasterUsername");
-    out->dbi_resource_id = get(n, "DbiResourceId");
+    out->availability_zone = lcb_query_text(n, "AvailabilityZone");
+    out->subnet_group = lcb_query_text(n, "DBSubnetGroup/DBSubnetGroupName");
+    out->parameter_group =
+        lcb_query_text(n, "DBParameterGroups/DBParameterGroup/DBParameterGroupName");
+    out->option_group =
+        lcb_query_text(n, "OptionGroupMemberships/OptionGroupMembership/OptionGroupName");
+    out->kms_key_id = lcb_query_text(n, "KmsKeyId");
+    out->storage_type = lcb_query_text(n, "StorageType");
+    out->db_name = lcb_query_text(n, "DBName");
+    out->master_user = lcb_query_text(n, "MasterUsername");
+    out->dbi_resource_id = lcb_query_text(n, "DbiResourceId");
     out->encrypted = lcb_xml_get_bool(n, "StorageEncrypted", 0);
     out->multi_az = lcb_xml_get_bool(n, "MultiAZ", 0);
     out->publicly_accessible = lcb_xml_get_bool(n, "PubliclyAccessible", 0);
     out->backup_retention = (int)lcb_xml_get_ll(n, "BackupRetentionPeriod", 0);
     out->allocated_gib = lcb_xml_get_ll(n, "AllocatedStorage", 0);
-    out->latest_restorable = get_time(n, "LatestRestorableTime");
+    out->latest_restorable = lcb_query_time(n, "LatestRestorableTime");
     parse_security_groups(out, lcb_xml_child(n, "VpcSecurityGroups"));
     parse_tags(&out->tags, &out->ntags, lcb_xml_child(n, "TagList"));
     return 0;
@@ -357,41 +339,61 @@ show_call(struct lcb_rds *c, const struct lcb_query *q)
     lcb_query_print(c->dry_run, q, lcb_rds_region(c));
 }
 
-/* Call q and read the element at path under its result into a snapshot. */
+/* Send a call that changes something and drop its answer; a dry run only shows it. */
+static int
+send_change(struct lcb_rds *c, const struct lcb_query *q, struct lcb_err *err)
+{
+    return lcb_query_send(c->aws, q, c->dry_run, lcb_rds_region(c), err);
+}
+
+/* Call q into r and find the element at path in its result. A missing one is LCB_ENOTFOUND
+ * ("<what> <id> not found") when id names what was described, else a corrupt answer. Returns the
+ * element, or NULL with err set. */
+static struct lcb_xml_node *
+call_find(struct lcb_query_resp *r, struct lcb_rds *c, const struct lcb_query *q, const char *path,
+          const char *what, const char *id, struct lcb_err *err)
+{
+    struct lcb_xml_node *n;
+
+    if (lcb_query_call(r, c->aws, q, err) < 0)
+        return NULL;
+    if ((n = lcb_xml_path(r->result, path)))
+        return n;
+    if (id)
+        lcb_err_set(err, LCB_ENOTFOUND, "%s %s not found", what, id);
+    else
+        lcb_err_set(err, LCB_ECORRUPT, "rds %s: no %s in the answer", q->action, path);
+    return NULL;
+}
+
+/* Call q and read the snapshot at path in its result (id: see call_find). */
 static int
 call_snapshot(struct lcb_rds_snapshot *out, struct lcb_rds *c, const struct lcb_query *q,
-              struct lcb_err *err)
+              const char *path, const char *id, struct lcb_err *err)
 {
     struct lcb_query_resp r;
     struct lcb_xml_node *n;
     int rc = -1;
 
     lcb_query_resp_init(&r);
-    if (lcb_query_call(&r, c->aws, q, err) == 0) {
-        if (!(n = lcb_xml_child(r.result, "DBSnapshot")))
-            lcb_err_set(err, LCB_ECORRUPT, "rds %s: no DBSnapshot in the answer", q->action);
-        else
-            rc = lcb_rds_snapshot_parse(out, n, err);
-    }
+    if ((n = call_find(&r, c, q, path, "DB snapshot", id, err)))
+        rc = lcb_rds_snapshot_parse(out, n, err);
     lcb_query_resp_release(&r);
     return rc;
 }
 
+/* Call q and read the instance at path in its result (id: see call_find). */
 static int
 call_instance(struct lcb_rds_instance *out, struct lcb_rds *c, const struct lcb_query *q,
-              struct lcb_err *err)
+              const char *path, const char *id, struct lcb_err *err)
 {
     struct lcb_query_resp r;
     struct lcb_xml_node *n;
     int rc = -1;
 
     lcb_query_resp_init(&r);
-    if (lcb_query_call(&r, c->aws, q, err) == 0) {
-        if (!(n = lcb_xml_child(r.result, "DBInstance")))
-            lcb_err_set(err, LCB_ECORRUPT, "rds %s: no DBInstance in the answer", q->action);
-        else
-            rc = lcb_rds_instance_parse(out, n, err);
-    }
+    if ((n = call_find(&r, c, q, path, "DB instance", id, err)))
+        rc = lcb_rds_instance_parse(out, n, err);
     lcb_query_resp_release(&r);
     return rc;
 }
@@ -401,21 +403,12 @@ lcb_rds_instance_get(struct lcb_rds_instance *out, struct lcb_rds *c, const char
                      struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    struct lcb_xml_node *n;
-    int rc = -1;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     init_query(&q, c, "DescribeDBInstances");
     lcb_query_add(&q, "DBInstanceIdentifier", id);
-    lcb_query_resp_init(&r);
-    if (lcb_query_call(&r, c->aws, &q, err) == 0) {
-        if (!(n = lcb_xml_path(r.result, "DBInstances/DBInstance")))
-            lcb_err_set(err, LCB_ENOTFOUND, "DB instance %s not found", id);
-        else
-            rc = lcb_rds_instance_parse(out, n, err);
-    }
-    lcb_query_resp_release(&r);
+    rc = call_instance(out, c, &q, "DBInstances/DBInstance", id, err);
     lcb_query_release(&q);
     if (rc < 0)
         lcb_query_not_found(err);
@@ -427,31 +420,24 @@ lcb_rds_snapshot_get(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char
                      struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    struct lcb_xml_node *n;
-    int rc = -1;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     init_query(&q, c, "DescribeDBSnapshots");
     lcb_query_add(&q, "DBSnapshotIdentifier", id);
-    lcb_query_resp_init(&r);
-    if (lcb_query_call(&r, c->aws, &q, err) == 0) {
-        if (!(n = lcb_xml_path(r.result, "DBSnapshots/DBSnapshot")))
-            lcb_err_set(err, LCB_ENOTFOUND, "DB snapshot %s not found", id);
-        else
-            rc = lcb_rds_snapshot_parse(out, n, err);
-    }
-    lcb_query_resp_release(&r);
+    rc = call_snapshot(out, c, &q, "DBSnapshots/DBSnapshot", id, err);
     lcb_query_release(&q);
     if (rc < 0)
         lcb_query_not_found(err);
     return rc;
 }
 
+/* Append the snapshots of a page to the list arg. */
 static int
-add_page(struct lcb_rds_snapshot_list *out, const struct lcb_query_resp *r, struct lcb_err *err)
+add_page(void *arg, const struct lcb_xml_node *result, struct lcb_err *err)
 {
-    struct lcb_xml_node *set = lcb_xml_child(r->result, "DBSnapshots"), *n;
+    struct lcb_rds_snapshot_list *out = arg;
+    struct lcb_xml_node *set = lcb_xml_child(result, "DBSnapshots"), *n;
 
     for (n = lcb_xml_child(set, "DBSnapshot"); n; n = lcb_xml_next(n, "DBSnapshot")) {
         out->items = lcb_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
@@ -467,8 +453,6 @@ lcb_rds_snapshot_list(struct lcb_rds_snapshot_list *out, struct lcb_rds *c, cons
                       const char *type, struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    struct lcb_query_pager pg;
     int rc;
 
     out->items = NULL;
@@ -477,39 +461,11 @@ lcb_rds_snapshot_list(struct lcb_rds_snapshot_list *out, struct lcb_rds *c, cons
     lcb_query_add(&q, "DBInstanceIdentifier", instance);
     lcb_query_add(&q, "SnapshotType", type);
     lcb_query_add_int(&q, "MaxRecords", 100);
-    lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
-    while ((rc = lcb_query_page(&r, c->aws, &q, &pg, err)) > 0)
-        if (add_page(out, &r, err) < 0) {
-            rc = -1;
-            break;
-        }
-    lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    rc = lcb_query_each_page(c->aws, &q, LCB_QUERY_MARKER, add_page, out, err);
     lcb_query_release(&q);
     if (rc < 0)
         lcb_rds_snapshot_list_release(out);
     return rc < 0 ? lcb_wrap(err, "list DB snapshots") : 0;
-}
-
-static const char *
-owner_value(const struct lcb_query_tag *tags, size_t n, const char *key)
-{
-    size_t i;
-
-    for (i = 0; key && i < n; i++)
-        if (strcmp(tags[i].key, key) == 0)
-            return tags[i].value;
-    return NULL;
-}
-
-/* Might a failed create have taken effect? A timeout, a lost connection or a 5xx: yes. */
-static int
-maybe_done(const struct lcb_err *err)
-{
-    if (lcb_retry_is_throttle(err->aws_code))
-        return 0;
-    return err->http >= 500 || (err->code == LCB_ETEMP && err->http == 0);
 }
 
 enum after { AFTER_ADOPTED, AFTER_RETRY, AFTER_FAIL };
@@ -524,7 +480,7 @@ after_failed_create(struct lcb_rds_snapshot *out, struct lcb_rds *c, const char 
     struct lcb_err derr;
     const char *theirs;
 
-    if (!exists && !maybe_done(err))
+    if (!exists && !lcb_retry_maybe_done(err))
         return AFTER_FAIL;
     lcb_err_clear(&derr);
     if (lcb_rds_snapshot_get(out, c, id, &derr) < 0)
@@ -551,7 +507,7 @@ create_or_adopt(struct lcb_rds_snapshot *out, int *adopted, struct lcb_rds *c,
     int attempt;
 
     for (attempt = 1;; attempt++) {
-        if (call_snapshot(out, c, q, err) == 0)
+        if (call_snapshot(out, c, q, "DBSnapshot", NULL, err) == 0)
             return 0;
         switch (after_failed_create(out, c, id, owner_key, owner, err)) {
         case AFTER_ADOPTED:
@@ -600,40 +556,11 @@ lcb_rds_snapshot_create(struct lcb_rds_snapshot *out, int *adopted, struct lcb_r
         show_call(c, &q);
         fake_snapshot(out, id, instance);
     } else if ((rc = create_or_adopt(out, adopted, c, &q, id, owner_key,
-                                     owner_value(tags, ntags, owner_key), err)) < 0) {
+                                     lcb_query_tag_value(tags, ntags, owner_key), err)) < 0) {
         lcb_rds_explain(err, lcb_rds_region(c));
         lcb_wrap(err, "create snapshot %s of %s", id, instance);
     }
     lcb_query_release(&q);
-    return rc;
-}
-
-/* botocore's inject_presigned_url_rds: the same parameters plus DestinationRegion, as a GET to the
- * source region, query-signed for an hour. */
-static int
-presign_copy(struct lcb_buf *url, struct lcb_rds *c, const struct lcb_query *q,
-             const char *source_region, struct lcb_err *err)
-{
-    struct lcb_aws_kv *kv = lcb_xcalloc(q->n + 3, sizeof(*kv));
-    struct lcb_aws_req req;
-    size_t i, n = 0;
-    int rc;
-
-    kv[n++] = (struct lcb_aws_kv){"Action", q->action};
-    kv[n++] = (struct lcb_aws_kv){"Version", q->svc->version};
-    for (i = 0; i < q->n; i++)
-        kv[n++] = (struct lcb_aws_kv){q->names[i], q->values[i]};
-    kv[n++] = (struct lcb_aws_kv){"DestinationRegion", lcb_rds_region(c)};
-    memset(&req, 0, sizeof(req));
-    req.service = "rds";
-    req.operation = q->action;
-    req.region = source_region;
-    req.method = "GET";
-    req.path = "/";
-    req.query = kv;
-    req.nquery = n;
-    rc = lcb_aws_presign(c->aws, &req, PRESIGN_EXPIRES, url, err);
-    free(kv);
     return rc;
 }
 
@@ -665,12 +592,13 @@ lcb_rds_snapshot_copy(struct lcb_rds_snapshot *out, int *adopted, struct lcb_rds
         fake_snapshot(out, r->target_id, NULL);
         goto out;
     }
-    if (cross && (rc = presign_copy(&url, c, &q, r->source_region, err)) < 0)
+    if (cross && (rc = lcb_query_presign(&url, c->aws, &q, r->source_region, dest, PRESIGN_EXPIRES,
+                                         err)) < 0)
         goto fail;
     if (cross)
         lcb_query_add(&q, "PreSignedUrl", lcb_buf_str(&url));
     if ((rc = create_or_adopt(out, adopted, c, &q, r->target_id, r->owner_key,
-                              owner_value(r->tags, r->ntags, r->owner_key), err)) < 0)
+                              lcb_query_tag_value(r->tags, r->ntags, r->owner_key), err)) < 0)
         goto fail;
     goto out;
 fail:
@@ -686,22 +614,14 @@ int
 lcb_rds_snapshot_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    int rc = 0;
+    int rc;
 
     init_query(&q, c, "DeleteDBSnapshot");
     lcb_query_add(&q, "DBSnapshotIdentifier", id);
-    if (c->dry_run) {
-        show_call(c, &q);
-    } else {
-        lcb_query_resp_init(&r);
-        rc = lcb_query_call(&r, c->aws, &q, err);
-        lcb_query_resp_release(&r);
-        if (rc < 0) {
-            lcb_query_not_found(err);
-            lcb_rds_explain(err, lcb_rds_region(c));
-            lcb_wrap(err, "delete snapshot %s in %s", id, lcb_rds_region(c));
-        }
+    if ((rc = send_change(c, &q, err)) < 0) {
+        lcb_query_not_found(err);
+        lcb_rds_explain(err, lcb_rds_region(c));
+        lcb_wrap(err, "delete snapshot %s in %s", id, lcb_rds_region(c));
     }
     lcb_query_release(&q);
     return rc;
@@ -732,10 +652,10 @@ static int
 adopt_restore(struct lcb_rds_instance *out, struct lcb_rds *c, const struct lcb_rds_restore_req *r,
               struct lcb_err *err)
 {
-    const char *owner = owner_value(r->tags, r->ntags, r->owner_key), *theirs;
+    const char *owner = lcb_query_tag_value(r->tags, r->ntags, r->owner_key), *theirs;
     struct lcb_err derr;
 
-    if (!owner || !maybe_done(err))
+    if (!owner || !lcb_retry_maybe_done(err))
         return -1;
     lcb_err_clear(&derr);
     if (lcb_rds_instance_get(out, c, r->target, &derr) < 0)
@@ -765,7 +685,7 @@ restore(struct lcb_rds_instance *out, struct lcb_rds *c, const struct lcb_rds_re
         show_call(c, q);
         out->id = lcb_xstrdup(r->target);
         out->status = lcb_xstrdup("dry-run");
-    } else if ((rc = call_instance(out, c, q, err)) < 0 &&
+    } else if ((rc = call_instance(out, c, q, "DBInstance", NULL, err)) < 0 &&
                (rc = adopt_restore(out, c, r, err)) < 0) {
         if (strcmp(err->aws_code, "DBInstanceAlreadyExists") == 0)
             lcb_wrap(err,
@@ -814,22 +734,15 @@ int
 lcb_rds_instance_delete(struct lcb_rds *c, const char *id, struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    int rc = 0;
+    int rc;
 
     init_query(&q, c, "DeleteDBInstance");
     lcb_query_add(&q, "DBInstanceIdentifier", id);
     lcb_query_add_bool(&q, "SkipFinalSnapshot", 1);
     lcb_query_add_bool(&q, "DeleteAutomatedBackups", 1);
-    if (c->dry_run) {
-        show_call(c, &q);
-    } else {
-        lcb_query_resp_init(&r);
-        if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0) {
-            lcb_query_not_found(err);
-            lcb_wrap(err, "delete DB instance %s in %s", id, lcb_rds_region(c));
-        }
-        lcb_query_resp_release(&r);
+    if ((rc = send_change(c, &q, err)) < 0) {
+        lcb_query_not_found(err);
+        lcb_wrap(err, "delete DB instance %s in %s", id, lcb_rds_region(c));
     }
     lcb_query_release(&q);
     return rc;
@@ -840,20 +753,13 @@ lcb_rds_tags_add(struct lcb_rds *c, const char *arn, const struct lcb_query_tag 
                  struct lcb_err *err)
 {
     struct lcb_query q;
-    struct lcb_query_resp r;
-    int rc = 0;
+    int rc;
 
     init_query(&q, c, "AddTagsToResource");
     lcb_query_add(&q, "ResourceName", arn);
     lcb_query_add_tags(&q, "Tags", "Tag", tags, ntags);
-    if (c->dry_run) {
-        show_call(c, &q);
-    } else {
-        lcb_query_resp_init(&r);
-        if ((rc = lcb_query_call(&r, c->aws, &q, err)) < 0)
-            lcb_wrap(err, "tag %s", arn);
-        lcb_query_resp_release(&r);
-    }
+    if ((rc = send_change(c, &q, err)) < 0)
+        lcb_wrap(err, "tag %s", arn);
     lcb_query_release(&q);
     return rc;
 }
