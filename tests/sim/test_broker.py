@@ -790,6 +790,21 @@ class Batches(SimBroker):
         r = self.batch("create", big, "big-orion-ld")
         self.assertEqual(r.json()["title"], "Request Entity too large")
 
+    def test_request_log_lists_batch_items(self):
+        """The log says what each batch write carried (lcbackup's dry run is checked against it)."""
+        ids = [f"urn:ngsi-ld:Log:{i}" for i in range(3)]
+        body = [entity(i, "Log", n=1) for i in ids]
+        self.ctl("DELETE", "/requests")
+        self.batch("upsert", body, "logged")
+        self.batch("delete", ids[1:], "logged")
+        self.http.get(E("type=Log"), tenant="logged")
+        up, dele, get = self.ctl("GET", "/requests")["requests"]
+        self.assertEqual((up["items"], up["first_id"], up["last_id"]), (3, ids[0], ids[2]))
+        self.assertEqual(up["bytes_in"], len(json.dumps(body).encode()))
+        self.assertEqual((dele["items"], dele["first_id"], dele["last_id"]), (2, ids[1], ids[2]))
+        self.assertNotIn("items", get)
+        self.assertEqual(get["bytes_in"], 0)
+
     def test_single_entity_writes(self):
         t = "single"
         r = self.http.post(E(), entity("urn:ngsi-ld:S:1", "S", a=1, b=2), tenant=t)

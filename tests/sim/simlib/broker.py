@@ -16,6 +16,9 @@ In standalone mode the control routes are also served on the broker port under /
 Control routes (path relative to /broker, JSON bodies; see broker_hooks for faults/hooks):
     POST /reset | POST /seed {"name","sizes"} | GET,POST /config | GET /profiles
     GET,POST,DELETE /faults | GET,POST,DELETE /hooks | GET,DELETE /requests | GET /counters
+    (/requests?method=&route=&path=&since=&limit=: seq, method, path, query, tenant, route, status,
+    bytes (answer), bytes_in (request body), faults, ms; batch writes also items, first_id,
+    last_id: what the body lists, in order)
     GET /summary | GET /ids?tenant=&type= | GET /entity?tenant=&id= | POST /tenants {"name"}
     POST /contexts {"url","context"}
 

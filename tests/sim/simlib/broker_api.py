@@ -65,6 +65,27 @@ class LdRequest:
         return v.strip() if isinstance(v, str) else v
 
 
+BATCH_WRITES = ("create", "upsert", "update", "delete", "merge")
+
+
+def batch_items(req):
+    """For the request log: what a batch write's body lists (entities, or ids for delete):
+    {"items": n, "first_id", "last_id"}; {} for other requests or a body that is no list."""
+    op = req.path.rpartition("/entityOperations/")[2]
+    if req.method != "POST" or "/entityOperations/" not in req.path or op not in BATCH_WRITES:
+        return {}
+    try:
+        body = json.loads(req.body or b"")
+    except ValueError:
+        return {}
+    if not isinstance(body, list):
+        return {}
+    ids = [e if isinstance(e, str) else e.get("id") if isinstance(e, dict) else None
+           for e in body]
+    return {"items": len(ids), "first_id": ids[0] if ids else None,
+            "last_id": ids[-1] if ids else None}
+
+
 class LdResponse:
     def __init__(self, status, body=b"", ctype=JSON, headers=None):
         self.status = status
@@ -218,10 +239,12 @@ class Broker:
         self.post_faults(resp, flags)
         if resp.route is None:
             resp.route = self.route_name(req)
-        self.log.add({"method": req.method, "path": req.path, "query": req.raw_query,
-                      "tenant": tenant_raw, "route": resp.route, "status": resp.status,
-                      "bytes": len(resp.body), "faults": sorted(flags),
-                      "ms": round((time.monotonic() - t0) * 1000, 3)})
+        entry = {"method": req.method, "path": req.path, "query": req.raw_query,
+                 "tenant": tenant_raw, "route": resp.route, "status": resp.status,
+                 "bytes": len(resp.body), "bytes_in": len(req.body or b""),
+                 "faults": sorted(flags), "ms": round((time.monotonic() - t0) * 1000, 3)}
+        entry.update(batch_items(req))
+        self.log.add(entry)
         return resp
 
     def fault_status(self, spec):
