@@ -17,10 +17,16 @@ struct lcb_ngsi {
     int in_flight;
     int max_attempts;
     long timeout_ms;
+    lcb_ngsi_show_fn show; /* set: a dry run (dryrun.c), writes go here instead of the broker */
+    void *show_ud;
 };
 
 /* Headers for a request: Accept, tenant, and Content-Type when has_body. Returns the count. */
 size_t ngsi_headers(const struct lcb_ngsi *n, struct lcb_http_header *h, int has_body);
+/* A dry run's write of body to path: handed to n->show with the headers a real request carries;
+ * ids is the JSON array of the id strings the body lists, unit names them ("entities", "ids"). */
+void ngsi_show(const struct lcb_ngsi *n, const char *path, const struct lcb_buf *body,
+               const struct lcb_json *ids, const char *unit);
 /* method path(+query) with optional body; retried on transient failures; resp holds the final
  * answer, whatever its status. Returns 0, or -1 when no answer could be had. */
 int ngsi_call(struct lcb_ngsi *n, const char *method, const char *path, const char *body,

@@ -20,6 +20,7 @@
 #include "idset.h"
 
 struct lcb_http;
+struct lcb_http_header;
 struct lcb_json;
 struct lcb_ngsi;
 
@@ -104,6 +105,35 @@ void lcb_ngsi_write_result_release(struct lcb_ngsi_write_result *r);
 int lcb_ngsi_write(struct lcb_ngsi *n, enum lcb_ngsi_mode mode, const struct lcb_json *entities,
                    int batch, size_t batch_bytes, struct lcb_ngsi_write_result *res,
                    struct lcb_err *err);
+/* ---- dry run ------------------------------------------------------------------------------ */
+
+/* A write as it would go out (a dry run's view); the strings are borrowed for the call. */
+struct lcb_ngsi_request {
+    const char *method;
+    const char *url;                       /* without credentials */
+    const struct lcb_http_header *headers; /* as sent */
+    size_t nheaders;
+    const char *unit;                      /* what the body lists: "entities" or "ids" */
+    size_t items;                          /* how many */
+    size_t bytes;                          /* of the body */
+    const char *first_id, *last_id;       /* "" when the body lists none */
+};
+
+typedef void (*lcb_ngsi_show_fn)(void *ud, const struct lcb_ngsi_request *r);
+
+/* From now on every write (batch create, upsert, delete) is handed to fn instead of being sent, and
+ * succeeds without writing anything (written stays 0). The batches are the same as a real run's.
+ * Reads are still sent. */
+void lcb_ngsi_dry_run(struct lcb_ngsi *n, lcb_ngsi_show_fn fn, void *ud);
+/* 1 when writes are only shown (lcb_ngsi_dry_run), else 0. */
+int lcb_ngsi_is_dry_run(const struct lcb_ngsi *n);
+/* One line for r, appended to out without a newline: "POST URL  NGSILD-Tenant: t  Content-Type:
+ * application/json  100 entities, 131072 bytes: first .. last" (Accept left out; an Authorization
+ * value never printed). */
+void lcb_ngsi_request_format(struct lcb_buf *out, const struct lcb_ngsi_request *r);
+/* The value of header name in r (case-insensitive), or NULL. */
+const char *lcb_ngsi_request_header(const struct lcb_ngsi_request *r, const char *name);
+
 /* Delete these ids (JSON array of entities or of id strings); missing ids are not an error. */
 int lcb_ngsi_delete(struct lcb_ngsi *n, const struct lcb_json *ids, struct lcb_err *err);
 /* One entity by id (NULL *out and 0 when it does not exist). */

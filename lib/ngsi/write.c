@@ -1,7 +1,8 @@
 /*
  * write.c - batch writes: entityOperations/create|upsert|delete, several batches in flight, the
  * 201/204/207 answers interpreted per entity for every broker's shape (ngsi-ld.md 3), failed
- * entities retried once on their own and then reported.
+ * entities retried once on their own and then reported. In a dry run (dryrun.c) each request is
+ * shown where it would be sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -202,14 +203,16 @@ run_batches(struct lcb_ngsi *n, const char *path, const struct lcb_json *entitie
     memset(bs, 0, sizeof(bs));
     for (i = 0; i < nb; i++)
         lcb_http_resp_init(&bs[i].resp);
-    if (lcb_http_multi_new(&m, n->http, err) < 0)
+    if (!n->show && lcb_http_multi_new(&m, n->http, err) < 0)
         return -1;
     while (rc == 0 && (next || busy)) {
         for (i = 0; i < nb && next && rc == 0; i++) {
             if (bs[i].busy)
                 continue;
             next = fill_batch(&bs[i], next, max_n, max_bytes);
-            if ((rc = batch_start(n, m, &bs[i], path, err)) == 0)
+            if (n->show)
+                ngsi_show(n, path, &bs[i].body, bs[i].ids, "entities"); /* not sent: never busy */
+            else if ((rc = batch_start(n, m, &bs[i], path, err)) == 0)
                 busy++;
         }
         if (rc == 0 && busy) {
@@ -312,7 +315,9 @@ lcb_ngsi_delete(struct lcb_ngsi *n, const struct lcb_json *ids, struct lcb_err *
     }
     lcb_http_resp_init(&resp);
     lcb_json_print(&body, arr, 0);
-    if (lcb_json_size(arr) > 0) {
+    if (lcb_json_size(arr) > 0 && n->show) {
+        ngsi_show(n, "/entityOperations/delete", &body, arr, "ids");
+    } else if (lcb_json_size(arr) > 0) {
         if (ngsi_call(n, "POST", "/entityOperations/delete", body.ptr, body.len, &resp, err) < 0)
             rc = -1;
         /* 207 with ResourceNotFound entries only: those entities were not there, which is fine */

@@ -1,4 +1,5 @@
-/* ngsi_test.c - the id set (dedup and order-independent digest) and entity normalisation. */
+/* ngsi_test.c - the id set (dedup and order-independent digest), entity normalisation, page
+ * splitting, and the requests a dry run shows instead of sending. */
 #include <stdio.h>
 #include <string.h>
 
@@ -194,6 +195,180 @@ test_page_split(void)
     lcb_buf_release(&id);
 }
 
+/* What a dry run's show function saw. */
+struct seen {
+    int n;
+    struct lcb_buf lines; /* lcb_ngsi_request_format, one a line */
+    size_t items[16], bytes[16];
+    char first[16][32], last[16][32];
+};
+
+static void
+see(void *ud, const struct lcb_ngsi_request *r)
+{
+    struct seen *s = ud;
+
+    lcb_ngsi_request_format(&s->lines, r);
+    lcb_buf_addch(&s->lines, '\n');
+    if (s->n < 16) {
+        s->items[s->n] = r->items;
+        s->bytes[s->n] = r->bytes;
+        snprintf(s->first[s->n], sizeof(s->first[0]), "%s", r->first_id);
+        snprintf(s->last[s->n], sizeof(s->last[0]), "%s", r->last_id);
+    }
+    s->n++;
+}
+
+/* n entities "urn:e:000", "urn:e:001"... each with a 100-character text */
+static struct lcb_json *
+entities(int n)
+{
+    struct lcb_json *arr = lcb_json_new_array(), *e;
+    char id[32], text[101];
+    int i;
+
+    memset(text, 'x', 100);
+    text[100] = '\0';
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "urn:e:%03d", i);
+        e = lcb_json_new_object();
+        lcb_json_add_str(e, "id", id);
+        lcb_json_add_str(e, "type", "T");
+        lcb_json_add_str(e, "text", text);
+        lcb_json_push(arr, e);
+    }
+    return arr;
+}
+
+/* A client with no HTTP at all: a dry run must not need one. */
+static struct lcb_ngsi *
+dry_client(const char *tenant, struct seen *s)
+{
+    struct lcb_ngsi_config cfg;
+    struct lcb_ngsi *n = NULL;
+    struct lcb_err err;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = "http://admin:hunter2@127.0.0.1:1026/";
+    cfg.tenant = tenant;
+    if (lcb_ngsi_new(&n, NULL, &cfg, &err) < 0)
+        return NULL;
+    memset(s, 0, sizeof(*s));
+    lcb_ngsi_dry_run(n, see, s);
+    return n;
+}
+
+static void
+test_dry_run_upsert_batches(void)
+{
+    struct lcb_ngsi_write_result res;
+    struct lcb_json *ents = entities(250);
+    struct seen s;
+    struct lcb_ngsi *n = dry_client("q", &s);
+    struct lcb_err err;
+    const char *want = "POST http://127.0.0.1:1026/ngsi-ld/v1/entityOperations/upsert?options=replace"
+                       "  NGSILD-Tenant: q  Content-Type: application/json  100 entities, ";
+
+    memset(&res, 0, sizeof(res));
+    CHECK(n != NULL && lcb_ngsi_is_dry_run(n));
+    CHECK_INT(lcb_ngsi_write(n, LCB_NGSI_UPSERT, ents, 100, 0, &res, &err), 0);
+    CHECK_INT(res.written, 0); /* nothing was written */
+    CHECK_INT(res.nfailed, 0);
+    CHECK_INT(s.n, 3);
+    CHECK_INT(s.items[0], 100);
+    CHECK_INT(s.items[1], 100);
+    CHECK_INT(s.items[2], 50);
+    CHECK_STR(s.first[1], "urn:e:100");
+    CHECK_STR(s.last[1], "urn:e:199");
+    CHECK_STR(s.last[2], "urn:e:249");
+    CHECK(strncmp(lcb_buf_str(&s.lines), want, strlen(want)) == 0);
+    CHECK(strstr(lcb_buf_str(&s.lines), ": urn:e:000 .. urn:e:099\n") != NULL);
+    CHECK(strstr(lcb_buf_str(&s.lines), "hunter2") == NULL); /* no credentials */
+    CHECK(strstr(lcb_buf_str(&s.lines), "Accept") == NULL);
+    lcb_ngsi_free(n);
+    lcb_json_free(ents);
+    lcb_buf_release(&s.lines);
+}
+
+/* The byte limit cuts batches as in a real run: each body within it, the ids in order. */
+static void
+test_dry_run_byte_limit(void)
+{
+    struct lcb_ngsi_write_result res;
+    struct lcb_json *ents = entities(25);
+    struct seen s;
+    struct lcb_ngsi *n = dry_client(NULL, &s);
+    struct lcb_err err;
+    struct lcb_buf one = LCB_BUF_INIT;
+    size_t per, total = 0;
+    int i;
+
+    lcb_json_print(&one, lcb_json_child(ents), 0);
+    per = one.len;
+    memset(&res, 0, sizeof(res));
+    /* room for 4 entities and their commas and brackets, not 5 */
+    CHECK_INT(lcb_ngsi_write(n, LCB_NGSI_CREATE_ONLY, ents, 100, 4 * (per + 1) + 2, &res, &err), 0);
+    CHECK_INT(s.n, 7);
+    for (i = 0; i < s.n && i < 16; i++) {
+        CHECK(s.bytes[i] <= 4 * (per + 1) + 2);
+        total += s.items[i];
+    }
+    CHECK_INT(total, 25);
+    CHECK_INT(s.items[0], 4);
+    CHECK_INT(s.bytes[0], 4 * per + 3 + 2);
+    CHECK_STR(s.first[6], "urn:e:024");
+    CHECK(strstr(lcb_buf_str(&s.lines), "/entityOperations/create  Content-Type: application/json  4 "
+                                        "entities") != NULL); /* default tenant: no header */
+    CHECK(strstr(lcb_buf_str(&s.lines), "NGSILD-Tenant") == NULL);
+    lcb_ngsi_free(n);
+    lcb_json_free(ents);
+    lcb_buf_release(&one);
+    lcb_buf_release(&s.lines);
+}
+
+/* replace: the delete of the page's ids first, then the creates */
+static void
+test_dry_run_replace(void)
+{
+    struct lcb_ngsi_write_result res;
+    struct lcb_json *ents = entities(150);
+    struct seen s;
+    struct lcb_ngsi *n = dry_client("t", &s);
+    struct lcb_err err;
+
+    memset(&res, 0, sizeof(res));
+    CHECK_INT(lcb_ngsi_write(n, LCB_NGSI_REPLACE, ents, 100, 0, &res, &err), 0);
+    CHECK_INT(s.n, 3);
+    CHECK_INT(s.items[0], 150);
+    CHECK_STR(s.last[0], "urn:e:149");
+    CHECK(strncmp(lcb_buf_str(&s.lines), "POST http://127.0.0.1:1026/ngsi-ld/v1/entityOperations/"
+                  "delete  NGSILD-Tenant: t  Content-Type: application/json  150 ids, ", 96) == 0);
+    CHECK(strstr(lcb_buf_str(&s.lines), "/entityOperations/create  NGSILD-Tenant: t  Content-Type: "
+                                        "application/json  50 entities") != NULL);
+    CHECK_INT(s.items[1] + s.items[2], 150);
+    CHECK_INT(res.written, 0);
+    lcb_ngsi_free(n);
+    lcb_json_free(ents);
+    lcb_buf_release(&s.lines);
+}
+
+static void
+test_request_format_redacts(void)
+{
+    struct lcb_http_header h[2] = { { "Authorization", "Bearer s3cr3t" },
+                                    { "Link", "<https://ctx>; rel=\"x\"" } };
+    struct lcb_ngsi_request r = { "POST", "https://b/ngsi-ld/v1/entityOperations/delete", h, 2,
+                                  "ids", 0, 2, "", "" };
+    struct lcb_buf out = LCB_BUF_INIT;
+
+    lcb_ngsi_request_format(&out, &r);
+    CHECK_STR(lcb_buf_str(&out), "POST https://b/ngsi-ld/v1/entityOperations/delete  Authorization: "
+                                 "(redacted)  Link: <https://ctx>; rel=\"x\"  0 ids, 2 bytes");
+    CHECK_STR(lcb_ngsi_request_header(&r, "link"), "<https://ctx>; rel=\"x\"");
+    CHECK(lcb_ngsi_request_header(&r, "NGSILD-Tenant") == NULL);
+    lcb_buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -203,5 +378,9 @@ main(void)
     RUN(test_normalize_differences);
     RUN(test_same_within_rounding);
     RUN(test_page_split);
+    RUN(test_dry_run_upsert_batches);
+    RUN(test_dry_run_byte_limit);
+    RUN(test_dry_run_replace);
+    RUN(test_request_format_redacts);
     return harness_done();
 }
