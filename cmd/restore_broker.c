@@ -34,7 +34,7 @@ const char cmd_restore_broker_usage[] =
     "                 existing entities), replace (delete, then create)\n"
     "  --batch N      entities per batch request (default 100)\n"
     "  --verify       afterwards, read every entity back and compare it in normalised form\n"
-    "  --dry-run      verify the archive and report what would be written; write nothing\n"
+    "  --dry-run      verify the archive, print each request it would send; send none\n"
     "  --yes          confirm a restore into production\n";
 
 struct flags {
@@ -98,23 +98,92 @@ archive_tenant(const struct lcb_backup *b)
     return out;
 }
 
+/* A dry run's requests: printed as they come, or kept for --json; and their totals. */
+struct shown {
+    FILE *out;
+    struct lcb_json *list; /* --json: one object per request */
+    long long requests, bytes;
+};
+
+/* The header's value, or null when the request does not carry it (the default tenant). */
+static void
+add_header(struct lcb_json *o, const char *key, const struct lcb_ngsi_request *r, const char *name)
+{
+    const char *v = lcb_ngsi_request_header(r, name);
+
+    if (v)
+        lcb_json_add_str(o, key, v);
+    else
+        lcb_json_add_null(o, key);
+}
+
+static struct lcb_json *
+request_json(const struct lcb_ngsi_request *r)
+{
+    struct lcb_json *o = lcb_json_new_object();
+
+    lcb_json_add_str(o, "method", r->method);
+    lcb_json_add_str(o, "url", r->url);
+    add_header(o, "tenant", r, "NGSILD-Tenant");
+    add_header(o, "content_type", r, "Content-Type");
+    lcb_json_add_num(o, "entities", (double)r->items);
+    lcb_json_add_num(o, "bytes", (double)r->bytes);
+    lcb_json_add_str(o, "first_id", r->first_id);
+    lcb_json_add_str(o, "last_id", r->last_id);
+    return o;
+}
+
+static void
+show_request(void *ud, const struct lcb_ngsi_request *r)
+{
+    struct shown *sh = ud;
+    struct lcb_buf line = LCB_BUF_INIT;
+
+    sh->requests++;
+    sh->bytes += (long long)r->bytes;
+    if (sh->list) {
+        lcb_json_push(sh->list, request_json(r));
+        return;
+    }
+    lcb_ngsi_request_format(&line, r);
+    fprintf(sh->out, "%s\n", lcb_buf_str(&line));
+    lcb_buf_release(&line);
+}
+
+static void
+print_json(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct flags *f,
+           const struct lcb_broker_restore_stats *st, const struct lcb_broker_compare_stats *cs,
+           const struct shown *sh)
+{
+    struct lcb_buf list = LCB_BUF_INIT;
+
+    fprintf(ctx->out, "{\"backup_id\":\"%s\",\"dry_run\":%s,\"entities\":%lld,\"written\":%lld,"
+            "\"failed\":%lld", b->id, f->dry_run ? "true" : "false", st->entities,
+            st->written, st->failed);
+    if (f->verify)
+        fprintf(ctx->out, ",\"compared\":%lld,\"missing\":%lld,\"different\":%lld",
+                cs->compared, cs->missing, cs->different);
+    if (f->dry_run) {
+        lcb_json_print(&list, sh->list, 0);
+        fprintf(ctx->out, ",\"bytes\":%lld,\"requests\":%s", sh->bytes, lcb_buf_str(&list));
+    }
+    fprintf(ctx->out, "}\n");
+    lcb_buf_release(&list);
+}
+
 static void
 print_summary(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct flags *f,
-              const struct lcb_broker_restore_stats *st, const struct lcb_broker_compare_stats *cs)
+              const struct lcb_broker_restore_stats *st, const struct lcb_broker_compare_stats *cs,
+              const struct shown *sh)
 {
     if (ctx->json) {
-        fprintf(ctx->out, "{\"backup_id\":\"%s\",\"dry_run\":%s,\"entities\":%lld,\"written\":%lld,"
-                "\"failed\":%lld", b->id, f->dry_run ? "true" : "false", st->entities,
-                st->written, st->failed);
-        if (f->verify)
-            fprintf(ctx->out, ",\"compared\":%lld,\"missing\":%lld,\"different\":%lld",
-                    cs->compared, cs->missing, cs->different);
-        fprintf(ctx->out, "}\n");
+        print_json(ctx, b, f, st, cs, sh);
         return;
     }
     if (f->dry_run) {
-        fprintf(ctx->out, "dry run: would write %lld entities from %s (no request sent):\n%s",
-                st->entities, b->id, lcb_buf_str(&st->per_type));
+        fprintf(ctx->out, "dry run: would write %lld entities from %s (no request sent):\n%s"
+                "total: %lld requests, %lld entities, %lld bytes\n", st->entities, b->id,
+                lcb_buf_str(&st->per_type), sh->requests, st->entities, sh->bytes);
         return;
     }
     fprintf(ctx->out, "%s: %lld entities written, %lld failed\n", b->id, st->written, st->failed);
@@ -147,6 +216,7 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
     struct lcb_ngsi_config nc;
     struct lcb_secret url = LCB_SECRET_INIT;
     struct lcb_ngsi *ngsi = NULL;
+    struct shown sh = { ctx->out, NULL, 0, 0 };
     char restore_id[64] = "";
     char *tenant = f->tenant ? NULL : archive_tenant(b);
     int production = 0, rc = -1;
@@ -169,7 +239,10 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
     req.ngsi = ngsi;
     req.types = &f->types;
     req.batch = (int)f->batch;
-    req.dry_run = f->dry_run;
+    if (f->dry_run) {
+        sh.list = ctx->json ? lcb_json_new_array() : NULL;
+        lcb_ngsi_dry_run(ngsi, show_request, &sh); /* from here on, no write leaves */
+    }
     if (!f->dry_run && lcb_catalog_restore_begin(ctx->cat, b->id, "broker", lcb_ngsi_url(ngsi),
                                                  restore_id, &ctx->err) < 0)
         goto out;
@@ -180,7 +253,7 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
         goto out;
     if (f->verify && !f->dry_run && lcb_broker_compare(ngsi, &f->types, src, &cs, &ctx->err) < 0)
         goto out;
-    print_summary(ctx, b, f, &st, &cs);
+    print_summary(ctx, b, f, &st, &cs, &sh);
     if (restore_id[0] && record(ctx, restore_id, &st, &cs, st.failed == 0 && cs.missing == 0 &&
                                 cs.different == 0) < 0)
         goto out;
@@ -198,6 +271,7 @@ out:
         lcb_catalog_restore_end(ctx->cat, restore_id, "failed", NULL, &ignored);
     }
     lcb_ngsi_free(ngsi);
+    lcb_json_free(sh.list);
     free(tenant);
     lcb_secret_release(&url);
     lcb_broker_restore_stats_release(&st);

@@ -26,7 +26,6 @@ struct lcb_broker_restore {
     const struct lcb_strlist *types; /* only these (NULL or empty: all) */
     int batch;                  /* entities per batch request (default 100) */
     size_t batch_bytes;         /* default 900 KiB */
-    int dry_run;
 };
 
 struct lcb_broker_restore_stats {
@@ -34,7 +33,7 @@ struct lcb_broker_restore_stats {
     long long written;
     long long failed;
     struct lcb_buf failures;    /* "id: reason" lines */
-    struct lcb_buf per_type;    /* "type count" lines, for --dry-run */
+    struct lcb_buf per_type;    /* "type count" lines */
 };
 
 struct lcb_broker_compare_stats {
@@ -47,8 +46,9 @@ struct lcb_broker_compare_stats {
 void lcb_broker_restore_stats_release(struct lcb_broker_restore_stats *s);
 void lcb_broker_compare_stats_release(struct lcb_broker_compare_stats *s);
 
-/* Write the archive's entities (second pass: the caller verified it first). Returns 0 (check
- * stats->failed), or -1 when the archive or the broker failed outright. */
+/* Write the archive's entities (second pass: the caller verified it first). A dry run is the
+ * same run with req->ngsi's writes only shown (lcb_ngsi_dry_run): the same batches, nothing
+ * written. Returns 0 (check stats->failed), or -1 when the archive or the broker failed outright. */
 int lcb_broker_restore_run(const struct lcb_broker_restore *req, struct lcb_s3_source *src,
                            struct lcb_broker_restore_stats *stats, struct lcb_err *err);
 /* Compare every archived entity with the broker's (by id, in batches). Returns 0 (check the
