@@ -83,20 +83,25 @@ check() {
 }
 
 check upsert up "$N"
-assert_grep "^POST $LCSIM_BROKER_URL/ngsi-ld/v1/entityOperations/upsert\?options=replace  NGSILD-Tenant: up  Content-Type: application/json  70 entities, [0-9]+ bytes: urn:ngsi-ld:[^ ]+ \.\. urn:ngsi-ld:[^ ]+$" \
+LINE="^POST $LCSIM_BROKER_URL/ngsi-ld/v1/entityOperations/upsert\?options=replace  NGSILD-Tenant: up"
+LINE="$LINE  Content-Type: application/json  70 entities, [0-9]+ bytes: urn:ngsi-ld:[^ ]+ \.\. urn:ngsi-ld:[^ ]+$"
+assert_grep "$LINE" \
     "$T/dry.out" "upsert: a request line names the URL, tenant, content type, size and ids"
 check create-only fresh "$N" --mode create-only
 assert_no_grep "upsert" "$T/dry.out" "create-only: no upsert is shown"
 check replace up "$N" --mode replace
-assert_eq "$(grep -c '/entityOperations/delete  ' "$T/dry.out")" "$(grep -c '/entityOperations/delete' "$T/sent")" \
+assert_eq "$(grep -c '/entityOperations/delete  ' "$T/dry.out")" \
+    "$(grep -c '/entityOperations/delete' "$T/sent")" \
     "replace: a delete per archive page, as sent"
 head -1 "$T/dry.out" | grep -q '/entityOperations/delete  NGSILD-Tenant: up  .* ids, ' &&
-    pass "replace: the delete comes first" || fail "replace: the delete comes first" "$(head -1 "$T/dry.out")"
+    pass "replace: the delete comes first" ||
+    fail "replace: the delete comes first" "$(head -1 "$T/dry.out")"
 
 # --types: only that type's batches are shown (and then sent)
 NS=$(sim_ctl GET "/broker/ids?tenant=&type=$STREETLIGHT" | q 'len(d["ids"])')
 check "--types" typed "$NS" --types "$STREETLIGHT"
-assert_eq "$(grep '^POST ' "$T/dry.out" | grep -vc ': urn:ngsi-ld:Streetlight:[^ ]* \.\. urn:ngsi-ld:Streetlight:')" 0 \
+SL=urn:ngsi-ld:Streetlight:
+assert_eq "$(grep '^POST ' "$T/dry.out" | grep -vc ": $SL[^ ]* \.\. $SL")" 0 \
     "--types: every batch shown holds Streetlights only"
 assert_grep "^$STREETLIGHT $NS$" "$T/dry.out" "--types: the count per type is that type's"
 assert_eq "$(grep -Ec '^[^ ]+ [0-9]+$' "$T/dry.out")" 1 "--types: no other type is counted"
@@ -116,8 +121,9 @@ for r in json.load(open(sys.argv[1]))["requests"]:
                           str(r["bytes"]), r["first_id"] or "-", r["last_id"] or "-"]))
 print("\n".join(sorted(rows)))
 EOF
-check_json_rows=$(q 'all(r["method"] == "POST" and r["content_type"] == "application/json" for r in d["requests"]) and sum(r["bytes"] for r in d["requests"]) == d["bytes"]' <"$OUT")
-assert_eq "$check_json_rows" True "--json: method, content type and the byte total"
+assert_eq "$(q 'all(r["method"] == "POST" and r["content_type"] == "application/json"
+                  for r in d["requests"]) and sum(r["bytes"] for r in d["requests"]) == d["bytes"]' <"$OUT")" \
+    True "--json: method, content type and the byte total"
 sim_ctl DELETE /broker/requests >/dev/null
 lcb restore broker --dry-run --to "$LCSIM_BROKER_URL" --tenant up --batch 70 "$ID" >"$T/text.out" 2>/dev/null
 shown "$T/text.out" >"$T/text.rows"

@@ -266,8 +266,9 @@ test_dry_run_upsert_batches(void)
     struct seen s;
     struct lcb_ngsi *n = dry_client("q", &s);
     struct lcb_err err;
-    const char *want = "POST http://127.0.0.1:1026/ngsi-ld/v1/entityOperations/upsert?options=replace"
-                       "  NGSILD-Tenant: q  Content-Type: application/json  100 entities, ";
+    const char *want = "POST http://127.0.0.1:1026/ngsi-ld/v1/entityOperations/upsert"
+                       "?options=replace  NGSILD-Tenant: q  Content-Type: application/json  "
+                       "100 entities, ";
 
     memset(&res, 0, sizeof(res));
     CHECK(n != NULL && lcb_ngsi_is_dry_run(n));
@@ -317,8 +318,9 @@ test_dry_run_byte_limit(void)
     CHECK_INT(s.items[0], 4);
     CHECK_INT(s.bytes[0], 4 * per + 3 + 2);
     CHECK_STR(s.first[6], "urn:e:024");
-    CHECK(strstr(lcb_buf_str(&s.lines), "/entityOperations/create  Content-Type: application/json  4 "
-                                        "entities") != NULL); /* default tenant: no header */
+    /* the default tenant: no tenant header */
+    CHECK(strstr(lcb_buf_str(&s.lines), "/entityOperations/create  Content-Type: "
+                                        "application/json  4 entities") != NULL);
     CHECK(strstr(lcb_buf_str(&s.lines), "NGSILD-Tenant") == NULL);
     lcb_ngsi_free(n);
     lcb_json_free(ents);
@@ -362,8 +364,9 @@ test_request_format_redacts(void)
     struct lcb_buf out = LCB_BUF_INIT;
 
     lcb_ngsi_request_format(&out, &r);
-    CHECK_STR(lcb_buf_str(&out), "POST https://b/ngsi-ld/v1/entityOperations/delete  Authorization: "
-                                 "(redacted)  Link: <https://ctx>; rel=\"x\"  0 ids, 2 bytes");
+    CHECK_STR(lcb_buf_str(&out), "POST https://b/ngsi-ld/v1/entityOperations/delete  "
+                                 "Authorization: (redacted)  Link: <https://ctx>; rel=\"x\"  "
+                                 "0 ids, 2 bytes");
     CHECK_STR(lcb_ngsi_request_header(&r, "link"), "<https://ctx>; rel=\"x\"");
     CHECK(lcb_ngsi_request_header(&r, "NGSILD-Tenant") == NULL);
     lcb_buf_release(&out);
