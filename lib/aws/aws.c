@@ -991,9 +991,11 @@ start_due(struct lcb_aws_batch *b, struct lcb_err *first_err, struct call **fail
     return wait;
 }
 
-int
-lcb_aws_batch_next(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err *req_err,
-                   struct lcb_err *err)
+/* lcb_aws_batch_next (block) and lcb_aws_batch_poll (!block): one loop, which only waits when
+ * block is set. */
+static int
+batch_take(struct lcb_aws_batch *b, int block, void **tag, int *rc, struct lcb_err *req_err,
+           struct lcb_err *err)
 {
     for (;;) {
         struct call *c = NULL, *failed = NULL;
@@ -1014,13 +1016,18 @@ lcb_aws_batch_next(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err 
             return 1;
         }
         if (b->in_flight == 0) {
+            if (!block)
+                return 0;
             if (nap(wait > 0 ? wait : 1, err) < 0)
                 return -1;
             continue;
         }
-        got = lcb_http_multi_next(b->multi, wait >= 0 && wait < 200 ? (long)wait : 200, &t, &herr);
+        got = lcb_http_multi_next(b->multi, !block ? 0 : wait >= 0 && wait < 200 ? (long)wait : 200,
+                                  &t, &herr);
         if (got < 0 || lcb_sig_pending())
             return lcb_err_set(err, LCB_EINTR, "interrupted");
+        if (got == 0 && !block)
+            return 0;
         if (got == 0)
             continue;
         c = t;
@@ -1044,4 +1051,18 @@ lcb_aws_batch_next(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err 
         free(c);
         return 1;
     }
+}
+
+int
+lcb_aws_batch_next(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err *req_err,
+                   struct lcb_err *err)
+{
+    return batch_take(b, 1, tag, rc, req_err, err);
+}
+
+int
+lcb_aws_batch_poll(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err *req_err,
+                   struct lcb_err *err)
+{
+    return batch_take(b, 0, tag, rc, req_err, err);
 }

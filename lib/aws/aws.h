@@ -177,5 +177,10 @@ int lcb_aws_batch_add(struct lcb_aws_batch *b, const struct lcb_aws_req *req,
  * when a signal arrived (requests in flight are abandoned). */
 int lcb_aws_batch_next(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err *req_err,
                        struct lcb_err *err);
+/* lcb_aws_batch_next without waiting: move the transfers on as far as the sockets take them now,
+ * start the retries that are due, and return 1 (as lcb_aws_batch_next) when a request finished,
+ * else 0. For a caller with other work to do between parts (the broker export between pages). */
+int lcb_aws_batch_poll(struct lcb_aws_batch *b, void **tag, int *rc, struct lcb_err *req_err,
+                       struct lcb_err *err);
 
 #endif

@@ -435,6 +435,68 @@ test_batch(void)
     lcb_aws_batch_free(b);
 }
 
+/* Polling never waits: nothing is finished right after the requests went out (the stub answers
+ * after 0.2 s), and polling between other work collects every answer, a retried one included. */
+static void
+test_batch_poll(void)
+{
+    struct lcb_aws_batch *b = NULL;
+    struct lcb_aws_req req[3];
+    struct lcb_aws_resp resp[3];
+    struct lcb_err err, rerr;
+    char keys[3][32];
+    int i, rc, n = 0, polls = 0, seen[3] = { 0 }, total;
+    int64_t t0;
+    void *tag;
+
+    signatures_ok(&total);
+    stub_ctl("POST", "/_script",
+             "[{\"path\":\"/lcb/poll-0\",\"status\":503,\"body\":\"<Error><Code>SlowDown</Code>"
+             "</Error>\",\"delay\":0.2},{\"path\":\"/lcb/poll-1\",\"status\":200,\"delay\":0.2},"
+             "{\"path\":\"/lcb/poll-2\",\"status\":200,\"delay\":0.2}]",
+             NULL);
+    CHECK_INT(lcb_aws_batch_new(&b, aws, 3, &err), 0);
+    for (i = 0; i < 3; i++) {
+        memset(&req[i], 0, sizeof(req[i]));
+        snprintf(keys[i], sizeof(keys[i]), "poll-%d", i);
+        req[i].service = "s3";
+        req[i].operation = "UploadPart";
+        req[i].method = "PUT";
+        req[i].bucket = "lcb";
+        req[i].key = keys[i];
+        req[i].body = "part data";
+        req[i].body_len = 9;
+        lcb_aws_resp_init(&resp[i]);
+        CHECK_INT(lcb_aws_batch_add(b, &req[i], &resp[i], &seen[i], &err), 0);
+    }
+    t0 = lcb_mono_ms();
+    CHECK_INT(lcb_aws_batch_poll(b, &tag, &i, &rerr, &err), 0);
+    CHECK(lcb_mono_ms() - t0 < 150); /* it did not wait for the answers */
+    while (n < 3 && lcb_mono_ms() - t0 < 10000) {
+        rc = lcb_aws_batch_poll(b, &tag, &i, &rerr, &err);
+        CHECK(rc >= 0);
+        polls++;
+        if (rc == 1) {
+            CHECK_INT(i, 0);
+            *(int *)tag += 1;
+            n++;
+        } else {
+            struct timespec ts = { 0, 5 * 1000 * 1000 }; /* the caller's other work */
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK_INT(n, 3);
+    CHECK(polls > 3);
+    CHECK_INT(lcb_aws_batch_poll(b, &tag, &i, &rerr, &err), 0); /* nothing left */
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(seen[i], 1);
+        CHECK_INT(resp[i].status, 200);
+        lcb_aws_resp_release(&resp[i]);
+    }
+    CHECK_INT(signatures_ok(&total), 4); /* 3 parts + 1 retry */
+    lcb_aws_batch_free(b);
+}
+
 int
 main(void)
 {
@@ -470,6 +532,7 @@ main(void)
     RUN(test_clock_skew);
     RUN(test_no_blind_retry);
     RUN(test_batch);
+    RUN(test_batch_poll);
     lcb_aws_free(aws);
     stub_stop();
     return harness_done();
