@@ -1,8 +1,11 @@
 /* db.c - the SQLite wrapper; see db.h. */
 #include "db.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct lcb_db {
     sqlite3 *h;
@@ -50,6 +53,35 @@ lcb_db_open(struct lcb_db **out, const char *path, int create, int busy_ms, stru
     sqlite3_extended_result_codes(db->h, 0);
     *out = db;
     return 0;
+}
+
+/* SQLite silently falls back to /var/tmp, /tmp or "." when its directory is unusable: check it
+ * first, so that a bad TMPDIR is reported rather than ignored. */
+static int
+check_dir(const char *dir, struct lcb_err *err)
+{
+    struct stat st;
+
+    if (stat(dir, &st) < 0)
+        return lcb_err_sys(err, LCB_EIO, errno, "temporary directory %s", dir);
+    if (!S_ISDIR(st.st_mode))
+        return lcb_err_set(err, LCB_EIO, "temporary directory %s: not a directory", dir);
+    if (access(dir, W_OK | X_OK) < 0)
+        return lcb_err_sys(err, LCB_EIO, errno, "temporary directory %s", dir);
+    return 0;
+}
+
+int
+lcb_db_open_temp(struct lcb_db **out, const char *dir, struct lcb_err *err)
+{
+    *out = NULL;
+    if (check_dir(dir, err) < 0)
+        return -1;
+    /* the file itself is created later, when the cache overflows, in the directory set now; the
+     * "" database's file is opened delete-on-close: mode 0600, unlinked at once */
+    sqlite3_free(sqlite3_temp_directory);
+    sqlite3_temp_directory = sqlite3_mprintf("%s", dir);
+    return lcb_db_open(out, "", 1, 0, err);
 }
 
 void
@@ -130,6 +162,12 @@ int
 lcb_stmt_double(struct lcb_stmt *st, int idx, double v)
 {
     return sqlite3_bind_double(st->h, idx, v) == SQLITE_OK ? 0 : -1;
+}
+
+int
+lcb_stmt_blob(struct lcb_stmt *st, int idx, const void *p, size_t n)
+{
+    return sqlite3_bind_blob64(st->h, idx, p, n, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
 }
 
 int

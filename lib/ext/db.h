@@ -16,6 +16,11 @@ struct lcb_stmt;
 
 /* Open (create when create is set) with a busy timeout in ms. */
 int lcb_db_open(struct lcb_db **out, const char *path, int create, int busy_ms, struct lcb_err *err);
+/* Open a private database in a file under dir, for data too large for memory: SQLite creates the
+ * file only once its page cache overflows, with mode 0600, and unlinks it as soon as it is created,
+ * so it never outlives the process, even killed. dir must be a writable directory (LCB_EIO naming
+ * it otherwise). It becomes SQLite's temporary directory for the whole process. */
+int lcb_db_open_temp(struct lcb_db **out, const char *dir, struct lcb_err *err);
 void lcb_db_close(struct lcb_db *db);
 /* Run one or more statements without results. */
 int lcb_db_exec(struct lcb_db *db, const char *sql, struct lcb_err *err);
@@ -27,6 +32,8 @@ int lcb_stmt_text(struct lcb_stmt *st, int idx, const char *s);
 int lcb_stmt_int(struct lcb_stmt *st, int idx, long long v);
 int lcb_stmt_null(struct lcb_stmt *st, int idx);
 int lcb_stmt_double(struct lcb_stmt *st, int idx, double v);
+/* Bind a blob (copied). */
+int lcb_stmt_blob(struct lcb_stmt *st, int idx, const void *p, size_t n);
 /* 1: a row is ready; 0: done; -1: error. */
 int lcb_stmt_step(struct lcb_stmt *st, struct lcb_err *err);
 const char *lcb_col_text(struct lcb_stmt *st, int col); /* NULL for SQL NULL */
