@@ -249,9 +249,10 @@ export_all(struct run *r, struct lcb_err *err)
     }
     lcb_log(LCB_INFO, "broker.export.start", "exporting %zu entity types (about %lld entities) "
             "from %s to %s", types.n, r->expected, lcb_ngsi_url(r->ngsi), r->rec.location);
-    /* the id set at its final size from the start: no rehash with two tables alive near the end,
-     * when the upload's part buffers are full too (a broker's count is only trusted up to 1M) */
-    lcb_idset_reserve(&r->x.ids, (size_t)(r->expected < 1000000 ? r->expected : 1000000) * 17 / 16);
+    /* the id set at its final size from the start, within its memory budget: no rehash with two
+     * tables alive near the end, when the upload's part buffers are full too (beyond the budget
+     * the index spills to $TMPDIR instead of growing) */
+    lcb_idset_reserve(&r->x.ids, (size_t)(r->expected > 0 ? r->expected : 0) * 17 / 16);
     for (i = 0; i < types.n && rc == 0; i++)
         if ((rc = lcb_ngsi_export_type(r->ngsi, types.items[i], on_page, r, &r->x, err)) < 0)
             lcb_wrap(err, "export type %s", types.items[i]);

@@ -33,16 +33,17 @@ add_page(struct lcb_idset *set, struct lcb_strlist *list, const char *name,
          const struct lcb_buf *data, struct lcb_err *err)
 {
     struct lcb_json *page = NULL, *e;
+    int rc = 0;
 
     if (lcb_json_parse(&page, data->ptr, data->len, err) < 0)
         return lcb_wrap(err, "archive entry %s", name);
-    for (e = lcb_json_child(page); e; e = lcb_json_next(e)) {
+    for (e = lcb_json_child(page); e && rc >= 0; e = lcb_json_next(e)) {
         const char *id = lcb_json_get_str(e, "id");
-        if (id && lcb_idset_add(set, id) && list)
+        if (id && (rc = lcb_idset_add(set, id, err)) > 0 && list)
             lcb_strlist_add(list, id);
     }
     lcb_json_free(page);
-    return 0;
+    return rc < 0 ? lcb_wrap(err, "archive entry %s", name) : 0;
 }
 
 int

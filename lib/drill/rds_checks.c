@@ -335,18 +335,24 @@ archive_idset(struct lcb_drill_ctx *dc, const struct lcb_backup *bb, struct lcb_
 }
 
 static void
-compare_ids(struct lcb_drill_comp *c, struct lcb_pg_rows *rows, const struct lcb_idset *set,
-            const struct lcb_backup *bb, time_t t)
+compare_ids(struct lcb_drill_comp *c, struct lcb_pg_rows *rows, struct lcb_idset *set,
+            const struct lcb_backup *bb, time_t t, struct lcb_err *err)
 {
     struct lcb_buf missing = LCB_BUF_INIT;
-    int i, n = lcb_pg_rows_count(rows), bad = 0;
-    char gap[32];
+    int i, n = lcb_pg_rows_count(rows), bad = 0, has = 0;
+    char gap[32], line[512];
     time_t at = bb->taken_at ? bb->taken_at : bb->started_at;
 
     for (i = 0; i < n; i++) {
         const char *id = lcb_pg_rows_get(rows, i, 0);
-        if (!id || lcb_idset_has(set, id))
+        if (!id || (has = lcb_idset_has(set, id, err)) > 0)
             continue;
+        if (has < 0) {
+            lcb_drill_check_add(c, "cms entities in broker", LCB_CHECK_ERROR, NULL, "%s: %s",
+                                bb->id, errline(err, line, sizeof(line)));
+            lcb_buf_release(&missing);
+            return;
+        }
         if (bad++ < 5)
             lcb_buf_addf(&missing, "%s%s", bad > 1 ? ", " : "", id);
     }
@@ -384,7 +390,7 @@ check_cms(struct lcb_drill_ctx *dc, struct lcb_drill_comp *c, struct lcb_pg *pg,
         lcb_drill_check_add(c, "cms entities in broker", LCB_CHECK_ERROR, NULL,
                             "cms_entity_query: %s", errline(err, line, sizeof(line)));
     else
-        compare_ids(c, rows, &set, &bb, t);
+        compare_ids(c, rows, &set, &bb, t, err);
     lcb_pg_rows_free(rows);
     lcb_idset_release(&set);
     lcb_backup_release(&bb);

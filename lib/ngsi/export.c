@@ -228,9 +228,15 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
         }
         if (i == 0 && s->overlap)
             expected_dup = overlap_check(xs, s, id);
-        isnew[i] = (unsigned char)lcb_idset_add(&xs->x->ids, id);
+        if ((rc = lcb_idset_add(&xs->x->ids, id, err)) < 0) {
+            free(isnew);
+            return lcb_wrap(err, "drop duplicate ids (set TMPDIR to a writable directory with "
+                            "free space for the id index)");
+        }
+        isnew[i] = (unsigned char)rc;
         kept += isnew[i];
     }
+    rc = 0;
     if (!xs->reconciling)
         xs->st->duplicates += (long long)(n - kept - (kept < n ? expected_dup : 0));
     if (id) {

@@ -14,18 +14,19 @@ static void
 test_idset_dedup(void)
 {
     struct lcb_idset s;
+    struct lcb_err err;
     char id[64];
     int i, added = 0;
 
     lcb_idset_init(&s);
     for (i = 0; i < 50000; i++) {
         snprintf(id, sizeof(id), "urn:ngsi-ld:Streetlight:lego-%06d", i);
-        added += lcb_idset_add(&s, id);
+        added += lcb_idset_add(&s, id, &err);
     }
     CHECK_INT(added, 50000);
-    CHECK_INT(lcb_idset_add(&s, "urn:ngsi-ld:Streetlight:lego-000042"), 0);
-    CHECK(lcb_idset_has(&s, "urn:ngsi-ld:Streetlight:lego-049999"));
-    CHECK(!lcb_idset_has(&s, "urn:ngsi-ld:Streetlight:lego-050000"));
+    CHECK_INT(lcb_idset_add(&s, "urn:ngsi-ld:Streetlight:lego-000042", &err), 0);
+    CHECK(lcb_idset_has(&s, "urn:ngsi-ld:Streetlight:lego-049999", &err));
+    CHECK(!lcb_idset_has(&s, "urn:ngsi-ld:Streetlight:lego-050000", &err));
     CHECK_INT(s.n, 50000);
     lcb_idset_release(&s);
 }
@@ -34,19 +35,20 @@ static void
 test_idset_digest_order_independent(void)
 {
     struct lcb_idset a, b;
+    struct lcb_err err;
     char ha[65], hb[65];
 
     lcb_idset_init(&a);
     lcb_idset_init(&b);
-    lcb_idset_add(&a, "urn:a");
-    lcb_idset_add(&a, "urn:b");
-    lcb_idset_add(&a, "urn:c");
-    lcb_idset_add(&b, "urn:c");
-    lcb_idset_add(&b, "urn:a");
-    lcb_idset_add(&b, "urn:a"); /* a duplicate does not count twice */
-    lcb_idset_add(&b, "urn:b");
+    lcb_idset_add(&a, "urn:a", &err);
+    lcb_idset_add(&a, "urn:b", &err);
+    lcb_idset_add(&a, "urn:c", &err);
+    lcb_idset_add(&b, "urn:c", &err);
+    lcb_idset_add(&b, "urn:a", &err);
+    lcb_idset_add(&b, "urn:a", &err); /* a duplicate does not count twice */
+    lcb_idset_add(&b, "urn:b", &err);
     CHECK_STR(lcb_idset_digest_hex(&a, ha), lcb_idset_digest_hex(&b, hb));
-    lcb_idset_add(&b, "urn:d");
+    lcb_idset_add(&b, "urn:d", &err);
     CHECK(strcmp(lcb_idset_digest_hex(&a, ha), lcb_idset_digest_hex(&b, hb)) != 0);
     lcb_idset_release(&a);
     lcb_idset_release(&b);
