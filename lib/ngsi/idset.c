@@ -219,10 +219,65 @@ disk_has(struct lcb_idset *s, const uint64_t *pair, struct lcb_err *err)
     return rc;
 }
 
-static int
-cmp_pair(const void *a, const void *b)
+static void
+swap_pairs(uint64_t *p, size_t a, size_t b)
 {
-    return memcmp(a, b, 16);
+    uint64_t t0 = p[2 * a], t1 = p[2 * a + 1];
+
+    p[2 * a] = p[2 * b];
+    p[2 * a + 1] = p[2 * b + 1];
+    p[2 * b] = t0;
+    p[2 * b + 1] = t1;
+}
+
+/* A 64-bit half read as the big-endian number its bytes make (a bswap on x86). */
+static uint64_t
+be64(const uint64_t *h)
+{
+    const unsigned char *b = (const unsigned char *)h;
+
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+           (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+           (uint64_t)b[6] << 8 | (uint64_t)b[7];
+}
+
+/* Pair a before pair b in the order SQLite keeps blobs (memcmp of the 16 bytes). */
+static int
+pair_less(const uint64_t *a, const uint64_t *b)
+{
+    uint64_t a0 = be64(a), b0 = be64(b);
+
+    return a0 < b0 || (a0 == b0 && be64(a + 1) < be64(b + 1));
+}
+
+/* Sift pair i down the max-heap p[0..n). */
+static void
+sift_down(uint64_t *p, size_t i, size_t n)
+{
+    size_t c;
+
+    while ((c = 2 * i + 1) < n) {
+        if (c + 1 < n && pair_less(p + 2 * c, p + 2 * c + 2))
+            c++;
+        if (!pair_less(p + 2 * i, p + 2 * c))
+            return;
+        swap_pairs(p, i, c);
+        i = c;
+    }
+}
+
+/* Heapsort: in place, where qsort (a merge sort in glibc) would borrow a copy of the table. */
+static void
+sort_pairs(uint64_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+        sift_down(p, i, n);
+    for (i = n; i-- > 1;) {
+        swap_pairs(p, 0, i);
+        sift_down(p, 0, i);
+    }
 }
 
 /* Move the table's pairs to its front, in the order SQLite keeps blobs; returns how many. */
@@ -237,7 +292,7 @@ compact_sorted(struct lcb_idset *s)
             s->slots[2 * k + 1] = s->slots[2 * i + 1];
             k++;
         }
-    qsort(s->slots, k, 16, cmp_pair);
+    sort_pairs(s->slots, k);
     return k;
 }
 

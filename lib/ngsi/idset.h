@@ -4,7 +4,7 @@
  * concern (about 1e-27 for a million ids).
  *
  * The ids live in an in-memory hash table of at most a budget of bytes (LCB_IDSET_BUDGET by
- * default; the LCBACKUP_ID_INDEX_BYTES environment variable lowers it, for tests). When the table
+ * default; the LCBACKUP_ID_INDEX_BYTES environment variable sets it, for tests). When the table
  * is full, all its ids move to a temporary on-disk index (SQLite, in $TMPDIR or /tmp: a file of
  * mode 0600, unlinked as soon as it is created) and the table starts empty again. A Bloom filter of
  * a quarter of the budget over the spilled ids answers most lookups of new ids without the disk.
@@ -22,7 +22,7 @@
 
 #include "../core/err.h"
 
-#define LCB_IDSET_BUDGET (4u << 20) /* 2^18 slot pairs: 196,608 ids before a spill */
+#define LCB_IDSET_BUDGET (4u << 20) /* 2^18 slot pairs: 196,607 ids, then a spill */
 
 struct lcb_idset_disk;
 
