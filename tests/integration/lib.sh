@@ -100,6 +100,21 @@ sim_ctl() { # sim_ctl METHOD PATH [JSON]
     curl -s -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$LCSIM_CONTROL_URL$2"
 }
 
+# build_aws_probe: build tests/integration/aws_probe.c as $PROBE against the liblcb.a next to
+# $LCBACKUP, in that library's variant (asan objects need the sanitizer at link).
+build_aws_probe() {
+    _lib=$(dirname "$(readlink -f "$LCBACKUP")")/liblcb.a
+    [ -f "$_lib" ] || { echo "Bail out! no $_lib (run make first)"; exit 1; }
+    _san=""
+    nm "$_lib" 2>/dev/null | grep -q __asan_init && _san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+    _pkgs="libcurl openssl libcjson libzstd libarchive sqlite3 libxml-2.0 libpq"
+    PROBE=$T/aws_probe
+    # shellcheck disable=SC2046,SC2086
+    cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $_san $(pkg-config --cflags $_pkgs) \
+        -o "$PROBE" "$ROOT/tests/integration/aws_probe.c" "$_lib" $(pkg-config --libs $_pkgs) \
+        -lpthread -lm >"$T/cc.log" 2>&1 || { cat "$T/cc.log"; echo "Bail out! aws_probe does not build"; exit 1; }
+}
+
 done_testing() {
     echo "$_passed passed, $_failed failed"
     [ "$_failed" -eq 0 ]

@@ -7,17 +7,7 @@
 # Driven by tests/integration/aws_probe.c, built here against the liblcb.a next to $LCBACKUP.
 . "$(dirname "$0")/lib.sh"
 
-# ---- build the probe with the library's variant (asan objects need the sanitizer at link)
-LIB=$(dirname "$(readlink -f "$LCBACKUP")")/liblcb.a
-[ -f "$LIB" ] || { echo "Bail out! no $LIB (run make first)"; exit 1; }
-SAN=""
-nm "$LIB" 2>/dev/null | grep -q __asan_init && SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-PKGS="libcurl openssl libcjson libzstd libarchive sqlite3 libxml-2.0 libpq"
-PROBE=$T/aws_probe
-# shellcheck disable=SC2046,SC2086
-cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $SAN $(pkg-config --cflags $PKGS) \
-    -o "$PROBE" "$ROOT/tests/integration/aws_probe.c" "$LIB" $(pkg-config --libs $PKGS) \
-    -lpthread -lm >"$T/cc.log" 2>&1 || { cat "$T/cc.log"; echo "Bail out! aws_probe does not build"; exit 1; }
+build_aws_probe
 probe() { "$PROBE" "$@"; }
 
 sim_up
