@@ -14,9 +14,6 @@
 #include "../ext/crypto.h"
 
 #define MAX_IN_FLIGHT 8
-/* Spooled bytes are gathered up to this much before one write(): zstd hands over <= 128 KiB at a
- * time, often much less when it flushes (measured in docs/operations.md). */
-#define SPOOL_BUF (256u << 10)
 #define MIB (1u << 20)
 
 struct part_slot {
@@ -54,7 +51,6 @@ struct lcb_s3_stream {
     struct lcb_sha256 *sha;
     uint64_t size;
     char *spool_dir;             /* NULL: parts are kept in memory */
-    struct lcb_buf pending;      /* spooled bytes not yet written to cur's file */
     struct lcb_sha256 *part_sha; /* of the part being filled, when spooled */
     struct lcb_md5 *part_md5;
 };
@@ -137,24 +133,24 @@ spool_error(struct lcb_s3_stream *s, int e, struct lcb_err *err)
     return -1;
 }
 
-/* Write the pending bytes at the end of the current part's spool file. */
+/* Write n bytes at the end of the current part's spool file. Straight, without a buffer: zstd hands
+ * over about 5 KiB at a time, and gathering them in 256 KiB cost 1 to 2 MiB of peak RSS to save
+ * 2 ms of system calls on an 11 MB archive (docs/performance.md). */
 static int
-flush_pending(struct lcb_s3_stream *s, struct lcb_err *err)
+spool_write(struct lcb_s3_stream *s, const char *data, size_t n, struct lcb_err *err)
 {
     struct part_slot *p = s->cur;
-    off_t at = (off_t)(p->len - s->pending.len);
     size_t done = 0;
-    ssize_t n;
+    ssize_t w;
 
-    while (done < s->pending.len) {
-        n = pwrite(p->fd, s->pending.ptr + done, s->pending.len - done, at + (off_t)done);
-        if (n < 0 && errno == EINTR)
+    while (done < n) {
+        w = pwrite(p->fd, data + done, n - done, (off_t)(p->len + done));
+        if (w < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            return spool_error(s, n < 0 ? errno : EIO, err);
-        done += (size_t)n;
+        if (w <= 0)
+            return spool_error(s, w < 0 ? errno : EIO, err);
+        done += (size_t)w;
     }
-    lcb_buf_reset(&s->pending);
     return 0;
 }
 
@@ -243,15 +239,16 @@ start_part(struct lcb_s3_stream *s, struct part_slot *p, struct lcb_err *err)
 static int
 append(struct lcb_s3_stream *s, const char *data, size_t n, struct lcb_err *err)
 {
-    s->cur->len += n;
     if (!s->spool_dir) {
         lcb_buf_add(&s->cur->data, data, n);
-        return 0;
+    } else {
+        lcb_sha256_update(s->part_sha, data, n);
+        lcb_md5_update(s->part_md5, data, n);
+        if (spool_write(s, data, n, err) < 0)
+            return -1;
     }
-    lcb_sha256_update(s->part_sha, data, n);
-    lcb_md5_update(s->part_md5, data, n);
-    lcb_buf_add(&s->pending, data, n);
-    return s->pending.len >= SPOOL_BUF ? flush_pending(s, err) : 0;
+    s->cur->len += n;
+    return 0;
 }
 
 /* ---- the upload ---- */
@@ -274,7 +271,6 @@ lcb_s3_stream_open(struct lcb_s3_stream **out, struct lcb_aws *aws, const char *
     if (s->in_flight > MAX_IN_FLIGHT)
         s->in_flight = MAX_IN_FLIGHT;
     lcb_buf_init(&s->upload_id, 0);
-    lcb_buf_init(&s->pending, 0);
     for (i = 0; i <= MAX_IN_FLIGHT; i++) {
         s->slots[i].fd = -1;
         lcb_buf_init(&s->slots[i].data, 0);
@@ -349,7 +345,6 @@ lcb_s3_stream_free(struct lcb_s3_stream *s)
     lcb_sha256_free(s->sha);
     lcb_sha256_free(s->part_sha);
     lcb_md5_free(s->part_md5);
-    lcb_buf_release(&s->pending);
     lcb_buf_release(&s->upload_id);
     free(s->spool_dir);
     free(s->parts);
@@ -416,8 +411,6 @@ send_part(struct lcb_s3_stream *s, struct lcb_err *err)
     if (s->nparts >= LCB_S3_MAX_PARTS)
         return lcb_err_set(err, LCB_EREFUSED, "more than %d parts: raise the part size",
                            LCB_S3_MAX_PARTS);
-    if (s->spool_dir && flush_pending(s, err) < 0)
-        return -1;
     s->nparts++;
     s->parts = lcb_xrealloc(s->parts, (size_t)s->nparts * sizeof(*s->parts));
     memset(&s->parts[s->nparts - 1], 0, sizeof(*s->parts));

@@ -6,9 +6,9 @@
  * Each part is spooled to an unlinked temporary file of its own (created with mode 0600 in
  * spool_dir, else $TMPDIR, else /tmp, and reused for the next part), its SHA-256 and MD5 kept while
  * it is written, and sent from the file: the parts take (in_flight + 1) * part_size of disk (page
- * cache), not of our memory, which is a 256 KiB write buffer. When the files cannot be created,
- * the parts are kept in memory, (in_flight + 1) * part_size of it, with one warning
- * (s3.upload.spool_memory). A failed write to the spool (ENOSPC) fails the upload with LCB_EIO.
+ * cache), not of our memory. When the files cannot be created, the parts are kept in memory,
+ * (in_flight + 1) * part_size of it, with one warning (s3.upload.spool_memory). A failed write to
+ * the spool (ENOSPC) fails the upload with LCB_EIO.
  *
  * Nothing is left behind on failure: any error, and lcb_s3_stream_abort() (what a SIGINT/SIGTERM
  * handler path calls), aborts the multipart upload, so S3 holds no partial object and no open
