@@ -1022,8 +1022,15 @@ batch_take(struct lcb_aws_batch *b, int block, void **tag, int *rc, struct lcb_e
                 return -1;
             continue;
         }
-        got = lcb_http_multi_next(b->multi, !block ? 0 : wait >= 0 && wait < 200 ? (long)wait : 200,
-                                  &t, &herr);
+        if (block) {
+            got = lcb_http_multi_next(b->multi, wait >= 0 && wait < 200 ? (long)wait : 200, &t,
+                                      &herr);
+        } else { /* curl sends one 64 KiB upload buffer a round: up to 1 MiB a poll */
+            int round = 0;
+            do
+                got = lcb_http_multi_next(b->multi, 0, &t, &herr);
+            while (got == 0 && ++round < 16);
+        }
         if (got < 0 || lcb_sig_pending())
             return lcb_err_set(err, LCB_EINTR, "interrupted");
         if (got == 0 && !block)

@@ -360,12 +360,29 @@ fail(struct lcb_s3_stream *s, struct lcb_err *err)
     return lcb_wrap(err, "upload s3://%s/%s", s->bucket, s->key);
 }
 
+/* Record a part the batch handed back. */
+static int
+part_done(struct lcb_s3_stream *s, struct part_slot *p, int rc, struct lcb_err *req_err,
+          struct lcb_err *err)
+{
+    if (rc < 0 && p->read_errno)
+        return lcb_err_sys(err, LCB_EIO, p->read_errno, "part %d: read back its spool file in %s",
+                           p->pr.part_number, s->spool_dir);
+    if (rc < 0) {
+        *err = *req_err;
+        return lcb_wrap(err, "part %d", p->pr.part_number);
+    }
+    if (lcb_s3_part_finish(&s->parts[p->pr.part_number - 1], &p->pr, &p->resp, err) < 0)
+        return -1;
+    p->busy = 0;
+    return 0;
+}
+
 /* Wait for one part to finish and record it. */
 static int
 reap_one(struct lcb_s3_stream *s, struct lcb_err *err)
 {
     struct lcb_err req_err;
-    struct part_slot *p;
     void *tag;
     int rc, r;
 
@@ -375,18 +392,26 @@ reap_one(struct lcb_s3_stream *s, struct lcb_err *err)
         return -1;
     if (r == 0)
         return lcb_err_set(err, LCB_EINTERNAL, "no part in flight");
-    p = tag;
-    if (rc < 0 && p->read_errno)
-        return lcb_err_sys(err, LCB_EIO, p->read_errno, "part %d: read back its spool file in %s",
-                           p->pr.part_number, s->spool_dir);
-    if (rc < 0) {
-        *err = req_err;
-        return lcb_wrap(err, "part %d", p->pr.part_number);
+    return part_done(s, tag, rc, &req_err, err);
+}
+
+int
+lcb_s3_stream_poll(struct lcb_s3_stream *s, struct lcb_err *err)
+{
+    struct lcb_err req_err;
+    void *tag;
+    int rc, r;
+
+    if (s->failed || !s->open)
+        return lcb_err_set(err, LCB_EINTERNAL, "poll of a finished upload");
+    for (;;) {
+        lcb_err_clear(&req_err);
+        r = lcb_aws_batch_poll(s->batch, &tag, &rc, &req_err, err);
+        if (r == 0)
+            return 0;
+        if (r < 0 || part_done(s, tag, rc, &req_err, err) < 0)
+            return fail(s, err);
     }
-    if (lcb_s3_part_finish(&s->parts[p->pr.part_number - 1], &p->pr, &p->resp, err) < 0)
-        return -1;
-    p->busy = 0;
-    return 0;
 }
 
 static struct part_slot *

@@ -47,6 +47,11 @@ int lcb_s3_stream_open(struct lcb_s3_stream **out, struct lcb_aws *aws, const ch
 /* Append bytes. Returns 0, or -1 (the upload is then aborted: only _free remains to call;
  * LCB_EIO: the spool file cannot be written, e.g. the disk is full). */
 int lcb_s3_stream_write(struct lcb_s3_stream *s, const void *data, size_t len, struct lcb_err *err);
+/* Move the parts on the wire on without waiting, and record those that finished: a writer with
+ * other work between writes (pages to fetch) calls it now and then, so that parts upload while it
+ * works instead of when the slots run out or at finish. Returns 0, or -1 (the upload is aborted)
+ * with a part's error. */
+int lcb_s3_stream_poll(struct lcb_s3_stream *s, struct lcb_err *err);
 /* Send the last part, wait for every part, complete. Returns 0 with res, or -1 (aborted). */
 int lcb_s3_stream_finish(struct lcb_s3_stream *s, struct lcb_s3_stream_result *res,
                          struct lcb_err *err);

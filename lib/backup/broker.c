@@ -88,6 +88,9 @@ on_page(void *ud, const char *type, int page_no, const char *json, size_t len, s
         return lcb_wrap(err, "archive %s", lcb_buf_str(&r->name));
     lcb_manifest_count_add(&r->m, type, n);
     progress(r);
+    /* the parts already cut go out between pages, not all at the end */
+    if (lcb_s3_stream_poll(r->up, err) < 0)
+        return lcb_wrap(err, "upload");
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../lib/aws/aws.h"
@@ -45,7 +46,7 @@ usage(void)
             "       aws_probe delete-many BUCKET KEY...\n"
             "       aws_probe mpu BUCKET KEY FILE PARTSIZE [abort-after:N|if-none-match]\n"
             "       aws_probe mpu-list BUCKET\n"
-            "       aws_probe stream BUCKET KEY FILE PARTSIZE [INFLIGHT]\n"
+            "       aws_probe stream BUCKET KEY FILE PARTSIZE [INFLIGHT [POLL-MS]]\n"
             "       aws_probe kms KEYID\n"
             "       aws_probe rds-snapshot INSTANCE SNAPSHOT TAGVALUE\n"
             "       aws_probe rds-snapshots MAXRECORDS [INSTANCE]\n"
@@ -338,6 +339,7 @@ cmd_stream(char **argv, int argc, struct lcb_err *err)
     struct rusage ru;
     FILE *f = fopen(argv[2], "rb");
     static char chunk[100000];
+    long poll_ms;
     size_t n;
     int rc = -1;
 
@@ -345,12 +347,28 @@ cmd_stream(char **argv, int argc, struct lcb_err *err)
         return lcb_err_set(err, LCB_EIO, "cannot open %s", argv[2]);
     o.part_size = (size_t)atol(argv[3]);
     o.in_flight = argc > 4 ? atoi(argv[4]) : 0;
+    poll_ms = argc > 5 ? atol(argv[5]) : 0;
     if (lcb_s3_stream_open(&s, aws, argv[0], argv[1], &o, err) < 0)
         goto out;
     printf("spool %s\n", lcb_s3_stream_spool_dir(s) ? lcb_s3_stream_spool_dir(s) : "memory");
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (lcb_s3_stream_write(s, chunk, n, err) < 0)
             goto out;
+        if (poll_ms > 0) { /* other work between writes, as the broker export's page fetches */
+            struct timespec ts = { 0, poll_ms * 1000000L };
+            if (lcb_s3_stream_poll(s, err) < 0)
+                goto out;
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (poll_ms > 0) { /* a marker in the request log: what came before it was not left to finish */
+        struct lcb_s3_object_info info;
+        struct lcb_err ignored;
+        char marker[512];
+        snprintf(marker, sizeof(marker), "%s.before-finish", argv[1]);
+        lcb_err_clear(&ignored);
+        lcb_s3_head(&info, aws, argv[0], marker, NULL, &ignored);
+    }
     if (lcb_s3_stream_finish(s, &r, err) < 0)
         goto out;
     getrusage(RUSAGE_SELF, &ru);

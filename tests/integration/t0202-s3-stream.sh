@@ -42,6 +42,30 @@ assert_eq "$(ls -A "$T/spool")" "" "the spool files were unlinked at once: TMPDI
 assert_eq "$(grep -c . "$ERR")" "0" "no warning"
 RSS_SPOOL=$(sed -n 's/^maxrss_kib //p' "$OUT")
 
+# ---- a writer that polls between writes (the broker export between pages): the parts already cut
+# reach S3 while it works, not at finish. The probe makes a HEAD request on <key>.before-finish
+# right before finish; both full parts must have been stored before that request.
+part_seq() { # part_seq KEY PART: the request log's seq of that part's (first) 200
+    sim_ctl GET "/requests?service=s3&operation=UploadPart&key=$1&status=200" | $PY -c 'import json,sys
+rs = [r for r in json.load(sys.stdin)["requests"] if str(r.get("part_number")) == sys.argv[1]]
+print(rs[0]["seq"] if rs else -1)' "$2"
+}
+marker_seq() {
+    sim_ctl GET "/requests?service=s3&operation=HeadObject&key=$1.before-finish" | $PY -c 'import json,sys
+rs = json.load(sys.stdin)["requests"]; print(rs[0]["seq"] if rs else -1)'
+}
+expect_code 0 "a polled upload: 3 parts" stream "$T/spool" s/polled 2 20
+assert_eq "$(stored_sha s/polled)" "$SHA" "S3 holds exactly the bytes written"
+m=$(marker_seq s/polled)
+for part in 1 2; do
+    p_seq=$(part_seq s/polled $part)
+    if [ "$p_seq" -ge 0 ] && [ "$m" -ge 0 ] && [ "$p_seq" -lt "$m" ]; then
+        pass "part $part was stored while the writer worked (seq $p_seq, finish after $m)"
+    else
+        fail "part $part was stored while the writer worked (seq $p_seq, finish after $m)"
+    fi
+done
+
 # ---- no spool file can be created: the parts are kept in memory, with one warning
 expect_code 0 "TMPDIR missing: the upload still succeeds" stream "$T/missing" s/memory
 assert_grep "^spool memory$" "$OUT" "the parts were kept in memory"
