@@ -55,4 +55,25 @@ assert_grep ": 0 task definitions registered, 1 services created, 0 updated, 4 u
     "reusing the revision registered the first time"
 expect_code 0 "all equal now" lcb diff config "$ID"
 
+# --json: the result on stdout, each change on stderr, the detail in the catalog
+last_detail() { sql "select json_extract(detail,'\$.$1') from restores order by started_at desc, rowid desc limit 1"; }
+$CA put /legocity/dev/payload/public-url String https://three.example
+expect_code 0 "restore ssm --json" lcb --policy "$POLICY" --json restore ssm "$ID"
+assert_eq "$(jq -c 'keys_unsorted' "$OUT")" \
+    '["changes","backup_id","created","updated","retagged","replaced","unchanged","failed","kept","restore_id"]' \
+    "restore ssm --json: the result's members, in order"
+assert_eq "$(jq -r '[.backup_id, .updated, .failed, .changes[0].name, .changes[0].action] | join(" ")' "$OUT")" \
+    "$ID 1 0 /legocity/dev/payload/public-url updated" "restore ssm --json: the counts and the change"
+assert_grep "^updated /legocity/dev/payload/public-url \(Value\)$" "$ERR" "restore ssm --json: the change on stderr"
+assert_eq "$(last_detail updated) $(last_detail restore_id)" "1 " \
+    "restore ssm --json: the catalog's detail has the counts, not the restore id"
+expect_code 0 "restore services --json" lcb --policy "$POLICY" --json restore services "$ID"
+assert_eq "$(jq -c 'keys_unsorted' "$OUT")" \
+    '["changes","restore_id","backup_id","registered","created","updated","unchanged","skipped","failed"]' \
+    "restore services --json: the result's members, in order"
+assert_eq "$(jq -r '[.backup_id, .registered, .unchanged, .failed] | join(" ")' "$OUT")" \
+    "$ID 0 5 0" "restore services --json: the counts"
+assert_eq "$(last_detail restore_id)" "$(jq -r .restore_id "$OUT")" \
+    "restore services --json: the catalog's detail names the restore"
+
 done_testing

@@ -128,6 +128,8 @@ keep
 assert_grep '^restored legocity/dev/smtp/credentials \(scheduled for deletion\)$' "$OUT" "deletion cancelled"
 assert_grep '^created legocity/dev/tls/client-bundle \(missing\)$' "$OUT" "binary secret created"
 assert_grep '^restore-[0-9T-]+[a-f0-9]+: 1 created, 2 updated, 1 retagged, 4 unchanged, 0 failed$' "$OUT" "summary"
+assert_eq "$(tail -n 2 "$OUT" | head -n 1)" "kept legocity/dev/new/thing (not in the backup)" \
+    "the secret not in the backup is listed before the summary"
 aws_py >"$T/after2" <<'EOF'
 d = "legocity/dev/"
 v = lambda n: sm.get_secret_value(SecretId=d + n)
@@ -152,6 +154,14 @@ keep
 assert_eq "$(grep -c '^[-+~] ' "$OUT")" "1" "only the extra secret differs"
 expect_code 0 "restore again: nothing to do" lcb $P restore secrets "$ID"
 assert_grep ': 0 created, 0 updated, 0 retagged, 8 unchanged, 0 failed$' "$OUT" "idempotent"
+expect_code 0 "restore secrets --json" lcb $P --json restore secrets "$ID"
+assert_eq "$(jq -c 'keys_unsorted' "$OUT")" \
+    '["changes","restore_id","backup_id","created","updated","retagged","unchanged","failed","kept"]' \
+    "--json: the result's members, in order"
+assert_eq "$(jq -r '[.backup_id, .unchanged, .failed, (.kept | join(","))] | join(" ")' "$OUT")" \
+    "$ID 8 0 legocity/dev/new/thing" "--json: the counts and the secret kept"
+assert_eq "$(sql "SELECT id = '$(jq -r .restore_id "$OUT")' AND json_extract(detail, '\$.restore_id') = id FROM restores ORDER BY started_at DESC, rowid DESC LIMIT 1")" \
+    "1" "--json: the printed restore_id is the catalog's, and its detail has it"
 
 # ---- guards
 sed 's/"env": "dev"/"env": "dev", "production": true/' "$T/dev.json" >"$T/prod-like.json"
