@@ -131,6 +131,37 @@ snap_backup_fail(const struct lcb_job_ctx *jc, struct lcb_backup *b, const struc
 }
 
 void
+snap_backup_unfinished(const struct lcb_job_ctx *jc, struct lcb_backup *b, const struct lcb_json *m,
+                       struct lcb_err *err)
+{
+    struct lcb_err e2;
+
+    if (err->code == LCB_ETEMP || err->code == LCB_EINTR) {
+        snap_backup_save(jc, b, m, "pending", &e2);
+        lcb_wrap(err, "%s stays pending: `lcbackup catalog refresh` completes it", b->id);
+    } else {
+        snap_backup_fail(jc, b, err);
+    }
+}
+
+int
+snap_copy_failed(const struct lcb_job_ctx *jc, const struct lcb_backup *b, const char *dest,
+                 const char *location, int recorded, struct lcb_err *err)
+{
+    struct lcb_err e2;
+    int final = err->code != LCB_ETEMP && err->code != LCB_EINTR;
+
+    if (!recorded)
+        lcb_catalog_copy_add(jc->cat, b->id, dest, location, final ? "failed" : "pending", &e2);
+    else if (final)
+        lcb_catalog_copy_set_status(jc->cat, b->id, dest, "failed", &e2);
+    if (err->code != LCB_EINTR)
+        err->code = LCB_EPARTIAL;
+    return lcb_wrap(err, "backup %s is complete but its copy to %s is %s", b->id, dest,
+                    final ? "not" : "still pending (`lcbackup catalog refresh` completes it)");
+}
+
+void
 snap_manifest_store(struct lcb_backup *b, const struct lcb_json *m)
 {
     struct lcb_buf out = LCB_BUF_INIT;
@@ -279,6 +310,31 @@ lcb_snap_protected(const struct lcb_backup *b, char *why, size_t size)
     }
     lcb_json_free(m);
     return locked;
+}
+
+int
+snap_delete_all(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
+                struct lcb_job_deleted *out, snap_delete_fn del, struct lcb_err *err)
+{
+    struct lcb_snap_copy *copies = NULL;
+    size_t n = 0, i;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (lcb_snap_protected(b, out->why, sizeof(out->why)))
+        return 1;
+    if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (*copies[i].location && strcmp(copies[i].status, "deleted") != 0 &&
+            del(jc, copies[i].region, copies[i].location, &out->objects, err) < 0)
+            goto out;
+    if (b->location && *b->location && del(jc, b->region, b->location, &out->objects, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    lcb_snap_copies_free(copies, n);
+    return rc;
 }
 
 /* ---- JSON ---- */

@@ -165,17 +165,11 @@ finish(const struct lcb_job_ctx *jc, struct lcb_ec2 *ec2, struct lcb_backup *b, 
 {
     struct lcb_ec2_snapshot_list done = {NULL, 0};
     char **ids = snapshot_ids(taken);
-    struct lcb_err e2;
     int rc = -1;
 
     if (lcb_snap_wait_ec2_snapshots(&done, ec2, (const char *const *)ids, taken->n, o->timeout,
                                     err) < 0) {
-        if (err->code == LCB_ETEMP || err->code == LCB_EINTR) {
-            snap_backup_save(jc, b, m, "pending", &e2);
-            lcb_wrap(err, "%s stays pending: `lcbackup catalog refresh` completes it", b->id);
-        } else {
-            snap_backup_fail(jc, b, err);
-        }
+        snap_backup_unfinished(jc, b, m, err);
         goto out;
     }
     snap_ec2_fill(b, m, &done, vols);
@@ -275,20 +269,6 @@ lcb_job_backup_ebs(const struct lcb_job_ctx *jc, const struct lcb_target *t,
 
 /* ---- the copies ---- */
 
-static int
-copy_failed(const struct lcb_job_ctx *jc, struct lcb_backup *b, const char *dest,
-            const char *location, struct lcb_err *err)
-{
-    struct lcb_err e2;
-    int final = err->code != LCB_ETEMP && err->code != LCB_EINTR;
-
-    lcb_catalog_copy_add(jc->cat, b->id, dest, location, final ? "failed" : "pending", &e2);
-    if (err->code != LCB_EINTR)
-        err->code = LCB_EPARTIAL;
-    return lcb_wrap(err, "backup %s is complete but its copy to %s is %s", b->id, dest,
-                    final ? "not" : "still pending (`lcbackup catalog refresh` completes it)");
-}
-
 /* CopySnapshot for each source snapshot; the copies' ids into copies. */
 static int
 start_copies(struct lcb_ec2_snapshot_list *copies, const struct lcb_job_ctx *jc,
@@ -357,7 +337,7 @@ snap_ec2_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
 
     if (start_copies(&copies, jc, &dst, b, src, kms, err) < 0) {
         record_copies(m, dest, src, &copies, &loc);
-        rc = copy_failed(jc, b, dest, lcb_buf_str(&loc), err);
+        rc = snap_copy_failed(jc, b, dest, lcb_buf_str(&loc), 0, err);
         goto out;
     }
     record_copies(m, dest, src, &copies, &loc);
@@ -372,7 +352,7 @@ snap_ec2_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
     ids = snapshot_ids(&copies);
     if (lcb_snap_wait_ec2_snapshots(&done, &dst, (const char *const *)ids, copies.n, timeout, err) <
         0) {
-        rc = copy_failed(jc, b, dest, lcb_buf_str(&loc), err);
+        rc = snap_copy_failed(jc, b, dest, lcb_buf_str(&loc), 0, err);
         goto out;
     }
     record_copies(m, dest, src, &done, &loc);
@@ -391,19 +371,21 @@ out:
 
 /* ---- delete ---- */
 
-/* Delete each id of a comma-separated list; already gone counts as deleted. */
+/* A snap_delete_fn: each id of a comma-separated list. */
 static int
-delete_ids(struct lcb_ec2 *c, const char *list, int *deleted, struct lcb_err *err)
+delete_ids(const struct lcb_job_ctx *jc, const char *region, const char *list, int *deleted,
+           struct lcb_err *err)
 {
+    struct lcb_ec2 c = {jc->aws, region, jc->dry_run ? jc->out : NULL};
     char *copy = lcb_xstrdup(list), *save = NULL, *id;
     int rc = 0;
 
     for (id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        if (lcb_ec2_snapshot_delete(c, id, err) == 0) {
+        if (lcb_ec2_snapshot_delete(&c, id, err) == 0) {
             (*deleted)++;
         } else if (err->code == LCB_ENOTFOUND) {
             lcb_log(LCB_INFO, "ebs.snapshot.gone", "snapshot %s in %s is already gone", id,
-                    lcb_ec2_region(c));
+                    lcb_ec2_region(&c));
             lcb_err_clear(err);
         } else {
             rc = -1;
@@ -418,28 +400,7 @@ int
 lcb_job_delete_ebs(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
                    struct lcb_job_deleted *out, struct lcb_err *err)
 {
-    struct lcb_ec2 ec2 = {jc->aws, b->region, jc->dry_run ? jc->out : NULL};
-    struct lcb_snap_copy *copies = NULL;
-    size_t n = 0, i;
-    int rc = -1;
-
-    memset(out, 0, sizeof(*out));
-    if (lcb_snap_protected(b, out->why, sizeof(out->why)))
-        return 1;
-    if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
-        return -1;
-    for (i = 0; i < n; i++) {
-        struct lcb_ec2 dst = {jc->aws, copies[i].region, ec2.dry_run};
-        if (*copies[i].location && strcmp(copies[i].status, "deleted") != 0 &&
-            delete_ids(&dst, copies[i].location, &out->objects, err) < 0)
-            goto out;
-    }
-    if (b->location && *b->location && delete_ids(&ec2, b->location, &out->objects, err) < 0)
-        goto out;
-    rc = 0;
-out:
-    lcb_snap_copies_free(copies, n);
-    return rc;
+    return snap_delete_all(jc, b, out, delete_ids, err);
 }
 
 /* ---- refresh ---- */
@@ -462,10 +423,9 @@ snap_ec2_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
     struct lcb_ec2 ec2 = {jc->aws, b->region, NULL};
     struct lcb_ec2_snapshot_list s = {NULL, 0};
     const char *dest = lcb_json_get_str(m, "copy_to");
-    struct lcb_snap_copy *copies = NULL;
     char *list = lcb_xstrdup(b->location), *ids[64];
-    size_t n = split_ids(list, ids, 64), nc = 0, i;
-    int have_copy = 0, rc;
+    size_t n = split_ids(list, ids, 64), i;
+    int owed = 0, rc;
 
     if (wait > 0) {
         rc = lcb_snap_wait_ec2_snapshots(&s, &ec2, (const char *const *)ids, n, wait, err);
@@ -486,31 +446,15 @@ snap_ec2_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
         }
     }
     if (rc < 0) {
-        if (err->code == LCB_ENOTFOUND || err->code == LCB_EREFUSED) {
-            snap_backup_fail(jc, b, err);
-            *changed = 1;
-            lcb_err_clear(err);
-            rc = 0;
-        } else if (err->code == LCB_ETEMP && wait > 0) {
-            lcb_log(LCB_INFO, "ebs.snapshot.pending", "%s: %s", b->id, err->msg);
-            lcb_err_clear(err);
-            rc = 0;
-        }
+        rc = snap_refresh_unseen(jc, b, "ebs.snapshot.pending", wait, changed, err);
         goto out;
     }
     snap_ec2_fill(b, m, &s, NULL);
-    if ((rc = snap_backup_save(jc, b, m, "completed", err)) < 0)
-        goto out;
-    *changed = 1;
-    if ((rc = lcb_snap_copies(jc->cat, b->id, &copies, &nc, err)) < 0)
-        goto out;
-    for (i = 0; i < nc; i++)
-        have_copy |= dest && strcmp(copies[i].region, dest) == 0;
-    if (dest && !have_copy)
+    rc = snap_refresh_completed(jc, b, m, dest, changed, &owed, err);
+    if (rc == 0 && owed)
         rc = snap_ec2_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0, wait,
                            err);
 out:
-    lcb_snap_copies_free(copies, nc);
     lcb_ec2_snapshot_list_release(&s);
     free(list);
     return rc;

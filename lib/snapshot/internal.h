@@ -18,6 +18,24 @@ void snap_backup_fail(const struct lcb_job_ctx *jc, struct lcb_backup *b,
 int snap_backup_save(const struct lcb_job_ctx *jc, struct lcb_backup *b, const struct lcb_json *m,
                      const char *status, struct lcb_err *err);
 void snap_manifest_store(struct lcb_backup *b, const struct lcb_json *m);
+/* A wait for b's snapshot that ended without it: a timeout or an interruption leaves b pending
+ * (err says `catalog refresh` completes it), anything else marks it failed. */
+void snap_backup_unfinished(const struct lcb_job_ctx *jc, struct lcb_backup *b,
+                            const struct lcb_json *m, struct lcb_err *err);
+/* A copy to dest that did not finish; the backup itself is complete. The copies row is added
+ * with location (recorded 0) or, when a final failure, set failed (recorded 1). Returns -1 with
+ * err LCB_EPARTIAL (LCB_EINTR stays) saying whether the copy failed or is still pending. */
+int snap_copy_failed(const struct lcb_job_ctx *jc, const struct lcb_backup *b, const char *dest,
+                     const char *location, int recorded, struct lcb_err *err);
+
+/* Delete the snapshots listed in location (ids separated by commas) in region, adding their
+ * count to *deleted; already gone counts as deleted. Returns 0 or -1. */
+typedef int (*snap_delete_fn)(const struct lcb_job_ctx *jc, const char *region,
+                              const char *location, int *deleted, struct lcb_err *err);
+/* lcb_job_delete_rds/ebs through del: every copy not yet deleted, then the backup's own. */
+int snap_delete_all(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
+                    struct lcb_job_deleted *out, snap_delete_fn del, struct lcb_err *err);
+
 
 /* JSON setters that skip NULL strings and replace existing members. */
 void snap_json_str(struct lcb_json *o, const char *key, const char *v);
@@ -45,6 +63,16 @@ int snap_ec2_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb
                   const struct lcb_ec2_snapshot_list *src, const char *dest, const char *kms,
                   int no_wait, int64_t timeout, struct lcb_err *err);
 
+/* What refreshing a backup of either kind shares (refresh.c). A look at b's snapshot that
+ * failed: gone or in error marks b failed, a wait that timed out leaves it pending (event logs
+ * it); both return 0, anything else -1 with err. */
+int snap_refresh_unseen(const struct lcb_job_ctx *jc, struct lcb_backup *b, const char *event,
+                        int64_t wait, int *changed, struct lcb_err *err);
+/* b's snapshot is complete: save b completed with m; *owed says whether the copy to dest (NULL:
+ * none) is still to start. Returns 0 or -1. */
+int snap_refresh_completed(const struct lcb_job_ctx *jc, struct lcb_backup *b,
+                           const struct lcb_json *m, const char *dest, int *changed, int *owed,
+                           struct lcb_err *err);
 /* Refresh one backup of each kind (refresh.c dispatches). */
 int snap_rds_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_json *m,
                      int64_t wait, int *changed, struct lcb_err *err);

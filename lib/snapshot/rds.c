@@ -220,17 +220,11 @@ finish(const struct lcb_job_ctx *jc, struct lcb_rds *rds, struct lcb_backup *b, 
        const char *name, const char *dest, const struct lcb_snap_opts *o, struct lcb_err *err)
 {
     struct lcb_rds_snapshot snap;
-    struct lcb_err e2;
     int rc = -1;
 
     memset(&snap, 0, sizeof(snap));
     if (lcb_snap_wait_rds_snapshot(&snap, rds, name, o->timeout, err) < 0) {
-        if (err->code == LCB_ETEMP || err->code == LCB_EINTR) {
-            snap_backup_save(jc, b, m, "pending", &e2);
-            lcb_wrap(err, "%s stays pending: `lcbackup catalog refresh` completes it", b->id);
-        } else {
-            snap_backup_fail(jc, b, err);
-        }
+        snap_backup_unfinished(jc, b, m, err);
         goto out;
     }
     snap_rds_fill(b, m, &snap, b->region);
@@ -366,24 +360,6 @@ record_copy(struct lcb_json *m, const char *dest, const struct lcb_rds_snapshot 
     lcb_json_set(copies, dest, o);
 }
 
-/* A copy that did not finish: the backup itself is complete (exit 2, partial). */
-static int
-copy_failed(const struct lcb_job_ctx *jc, struct lcb_backup *b, const char *dest, int recorded,
-            struct lcb_err *err)
-{
-    struct lcb_err e2;
-    int final = err->code != LCB_ETEMP && err->code != LCB_EINTR;
-
-    if (!recorded)
-        lcb_catalog_copy_add(jc->cat, b->id, dest, NULL, final ? "failed" : "pending", &e2);
-    else if (final)
-        lcb_catalog_copy_set_status(jc->cat, b->id, dest, "failed", &e2);
-    if (err->code != LCB_EINTR)
-        err->code = LCB_EPARTIAL;
-    return lcb_wrap(err, "backup %s is complete but its copy to %s is %s", b->id, dest,
-                    final ? "not" : "still pending (`lcbackup catalog refresh` completes it)");
-}
-
 int
 snap_rds_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_json *m,
               const struct lcb_rds_snapshot *src, const char *dest, const char *kms, int no_wait,
@@ -402,13 +378,13 @@ snap_rds_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
                     "snapshot %s is encrypted: its copy in %s needs a KMS key "
                     "there: set storage.dr_kms_key in the policy or give --copy-kms-key",
                     src->id, dest);
-        return copy_failed(jc, b, dest, 0, err);
+        return snap_copy_failed(jc, b, dest, NULL, 0, err);
     }
     copy_tags(&tags, jc, b, src);
     r.tags = tags.tag;
     r.ntags = tags.n;
     if (lcb_rds_snapshot_copy(&c, &adopted, &dst, &r, err) < 0)
-        return copy_failed(jc, b, dest, 0, err);
+        return snap_copy_failed(jc, b, dest, NULL, 0, err);
     record_copy(m, dest, &c, adopted);
     if (snap_backup_save(jc, b, m, b->status, err) < 0 ||
         lcb_catalog_copy_add(jc->cat, b->id, dest, c.id, "pending", err) < 0)
@@ -420,7 +396,7 @@ snap_rds_copy(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_jso
         goto out;
     lcb_rds_snapshot_release(&c);
     if (lcb_snap_wait_rds_snapshot(&c, &dst, src->id, timeout, err) < 0) {
-        rc = copy_failed(jc, b, dest, 1, err);
+        rc = snap_copy_failed(jc, b, dest, NULL, 1, err);
         goto out;
     }
     record_copy(m, dest, &c, adopted);
@@ -437,16 +413,20 @@ out:
 
 /* ---- delete ---- */
 
+/* A snap_delete_fn: an RDS backup's location is one snapshot id. */
 static int
-delete_one(struct lcb_rds *c, const char *id, int *deleted, struct lcb_err *err)
+delete_one(const struct lcb_job_ctx *jc, const char *region, const char *id, int *deleted,
+           struct lcb_err *err)
 {
-    if (lcb_rds_snapshot_delete(c, id, err) == 0) {
+    struct lcb_rds c = {jc->aws, region, jc->dry_run ? jc->out : NULL};
+
+    if (lcb_rds_snapshot_delete(&c, id, err) == 0) {
         (*deleted)++;
         return 0;
     }
     if (err->code == LCB_ENOTFOUND) {
         lcb_log(LCB_INFO, "rds.snapshot.gone", "snapshot %s in %s is already gone", id,
-                lcb_rds_region(c));
+                lcb_rds_region(&c));
         lcb_err_clear(err);
         return 0;
     }
@@ -457,28 +437,7 @@ int
 lcb_job_delete_rds(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
                    struct lcb_job_deleted *out, struct lcb_err *err)
 {
-    struct lcb_rds rds = {jc->aws, b->region, jc->dry_run ? jc->out : NULL};
-    struct lcb_snap_copy *copies = NULL;
-    size_t n = 0, i;
-    int rc = -1;
-
-    memset(out, 0, sizeof(*out));
-    if (lcb_snap_protected(b, out->why, sizeof(out->why)))
-        return 1;
-    if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
-        return -1;
-    for (i = 0; i < n; i++) {
-        struct lcb_rds dst = {jc->aws, copies[i].region, rds.dry_run};
-        if (*copies[i].location && strcmp(copies[i].status, "deleted") != 0 &&
-            delete_one(&dst, copies[i].location, &out->objects, err) < 0)
-            goto out;
-    }
-    if (b->location && *b->location && delete_one(&rds, b->location, &out->objects, err) < 0)
-        goto out;
-    rc = 0;
-out:
-    lcb_snap_copies_free(copies, n);
-    return rc;
+    return snap_delete_all(jc, b, out, delete_one, err);
 }
 
 /* ---- refresh ---- */
@@ -490,9 +449,7 @@ snap_rds_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
     struct lcb_rds rds = {jc->aws, b->region, NULL};
     struct lcb_rds_snapshot s;
     const char *dest = lcb_json_get_str(m, "copy_to");
-    struct lcb_snap_copy *copies = NULL;
-    size_t nc = 0, i;
-    int have_copy = 0, rc;
+    int owed = 0, rc;
     enum lcb_wait st;
 
     memset(&s, 0, sizeof(s));
@@ -508,31 +465,15 @@ snap_rds_refresh(const struct lcb_job_ctx *jc, struct lcb_backup *b, struct lcb_
         rc = lcb_err_set(err, LCB_EREFUSED, "snapshot %s is %s", b->location, s.status);
     }
     if (rc < 0) {
-        if (err->code == LCB_ENOTFOUND || err->code == LCB_EREFUSED) {
-            snap_backup_fail(jc, b, err);
-            *changed = 1;
-            lcb_err_clear(err);
-            rc = 0;
-        } else if (err->code == LCB_ETEMP && wait > 0) {
-            lcb_log(LCB_INFO, "rds.snapshot.pending", "%s: %s", b->id, err->msg);
-            lcb_err_clear(err);
-            rc = 0;
-        }
+        rc = snap_refresh_unseen(jc, b, "rds.snapshot.pending", wait, changed, err);
         goto out;
     }
     snap_rds_fill(b, m, &s, b->region);
-    if ((rc = snap_backup_save(jc, b, m, "completed", err)) < 0)
-        goto out;
-    *changed = 1;
-    if ((rc = lcb_snap_copies(jc->cat, b->id, &copies, &nc, err)) < 0)
-        goto out;
-    for (i = 0; i < nc; i++)
-        have_copy |= dest && strcmp(copies[i].region, dest) == 0;
-    if (dest && !have_copy)
+    rc = snap_refresh_completed(jc, b, m, dest, changed, &owed, err);
+    if (rc == 0 && owed)
         rc = snap_rds_copy(jc, b, m, &s, dest, lcb_json_get_str(m, "copy_kms_key"), wait <= 0, wait,
                            err);
 out:
-    lcb_snap_copies_free(copies, nc);
     lcb_rds_snapshot_release(&s);
     return rc;
 }

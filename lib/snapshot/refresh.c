@@ -7,6 +7,43 @@
 #include "../core/mem.h"
 #include "internal.h"
 
+int
+snap_refresh_unseen(const struct lcb_job_ctx *jc, struct lcb_backup *b, const char *event,
+                    int64_t wait, int *changed, struct lcb_err *err)
+{
+    if (err->code == LCB_ENOTFOUND || err->code == LCB_EREFUSED) {
+        snap_backup_fail(jc, b, err);
+        *changed = 1;
+    } else if (err->code == LCB_ETEMP && wait > 0) {
+        lcb_log(LCB_INFO, event, "%s: %s", b->id, err->msg);
+    } else {
+        return -1;
+    }
+    lcb_err_clear(err);
+    return 0;
+}
+
+int
+snap_refresh_completed(const struct lcb_job_ctx *jc, struct lcb_backup *b,
+                       const struct lcb_json *m, const char *dest, int *changed, int *owed,
+                       struct lcb_err *err)
+{
+    struct lcb_snap_copy *copies = NULL;
+    size_t n = 0, i;
+
+    *owed = 0;
+    if (snap_backup_save(jc, b, m, "completed", err) < 0)
+        return -1;
+    *changed = 1;
+    if (lcb_snap_copies(jc->cat, b->id, &copies, &n, err) < 0)
+        return -1;
+    *owed = dest != NULL;
+    for (i = 0; i < n && *owed; i++)
+        *owed = strcmp(copies[i].region, dest) != 0;
+    lcb_snap_copies_free(copies, n);
+    return 0;
+}
+
 /* Look at one pending copy: completed, failed (gone or error), or still pending. */
 static int
 refresh_copy(const struct lcb_job_ctx *jc, const struct lcb_backup *b,
