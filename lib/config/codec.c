@@ -288,8 +288,8 @@ out:
     return rc;
 }
 
-static struct lcb_json *
-strlist_json(const struct lcb_strlist *l)
+struct lcb_json *
+lcb_config_strlist_json(const struct lcb_strlist *l)
 {
     struct lcb_json *arr = lcb_json_new_array();
     size_t i;
@@ -307,8 +307,8 @@ lcb_config_manifest_fill(struct lcb_manifest *m, const struct lcb_config *c)
     lcb_manifest_count_add(m, "ssm-parameters", c->nparams);
     lcb_manifest_count_add(m, "ecs-services", c->nservices);
     lcb_manifest_count_add(m, "ecs-task-definitions", c->ntaskdefs);
-    lcb_json_set(extra, "ssm_paths", strlist_json(&c->paths));
-    lcb_json_set(extra, "ecs_clusters", strlist_json(&c->clusters));
+    lcb_json_set(extra, "ssm_paths", lcb_config_strlist_json(&c->paths));
+    lcb_json_set(extra, "ecs_clusters", lcb_config_strlist_json(&c->clusters));
     lcb_config_secrets_manifest_fill(m, c);
 }
 

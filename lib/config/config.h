@@ -129,6 +129,8 @@ const struct lcb_config_taskdef *lcb_config_service_taskdef(const struct lcb_con
 void lcb_config_family_of(const char *ref, char *out, size_t size);
 /* Pure. Does name lie under path ("/a/b/" and "/a/b" both hold "/a/b/c"; "/" holds all)? */
 int lcb_config_under(const char *name, const char *path);
+/* The strings of l as a JSON array (caller owns it). */
+struct lcb_json *lcb_config_strlist_json(const struct lcb_strlist *l);
 
 /* ---- parameters.json ---- */
 

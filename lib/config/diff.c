@@ -51,8 +51,9 @@ lcb_config_diff_release(struct lcb_config_diff *d)
     lcb_config_diff_init(d);
 }
 
-static struct lcb_diff_item *
-item_new(struct lcb_config_diff *d, const char *what, const char *name, enum lcb_diff_kind kind)
+struct lcb_diff_item *
+lcb_diff_item_add(struct lcb_config_diff *d, const char *what, const char *name,
+                  enum lcb_diff_kind kind)
 {
     struct lcb_diff_item *it;
 
@@ -68,9 +69,8 @@ item_new(struct lcb_config_diff *d, const char *what, const char *name, enum lcb
     return it;
 }
 
-/* Count an item, or drop it again when a "changed" item turned out to have no field. */
-static void
-item_done(struct lcb_config_diff *d)
+void
+lcb_diff_item_done(struct lcb_config_diff *d)
 {
     struct lcb_diff_item *it = &d->items[d->n - 1];
 
@@ -87,9 +87,9 @@ item_done(struct lcb_config_diff *d)
         d->changed++;
 }
 
-/* Add a field taking ownership of from and to. */
-static void
-field_add(struct lcb_diff_item *it, const char *path, struct lcb_json *from, struct lcb_json *to)
+void
+lcb_diff_field_add(struct lcb_diff_item *it, const char *path, struct lcb_json *from,
+                   struct lcb_json *to)
 {
     struct lcb_diff_field *f;
 
@@ -250,7 +250,8 @@ diff_value(struct lcb_diff_item *it, struct lcb_buf *path, const struct lcb_json
         return diff_array(it, path, x, y);
     if (x && y && json_equal(x, y))
         return 0;
-    field_add(it, lcb_buf_str(path), x ? lcb_json_dup(x) : NULL, y ? lcb_json_dup(y) : NULL);
+    lcb_diff_field_add(it, lcb_buf_str(path), x ? lcb_json_dup(x) : NULL,
+                       y ? lcb_json_dup(y) : NULL);
     return 1;
 }
 
@@ -311,7 +312,8 @@ str_field(struct lcb_diff_item *it, const char *path, const char *x, const char 
 {
     if (strcmp(x ? x : "", y ? y : "") == 0)
         return;
-    field_add(it, path, x ? lcb_json_new_str(x) : NULL, y ? lcb_json_new_str(y) : NULL);
+    lcb_diff_field_add(it, path, x ? lcb_json_new_str(x) : NULL,
+                       y ? lcb_json_new_str(y) : NULL);
 }
 
 static void
@@ -324,9 +326,9 @@ value_field(struct lcb_diff_item *it, const struct lcb_config_param *x,
     if (strcmp(vx, vy) == 0)
         return;
     if (masked)
-        field_add(it, "Value", lcb_json_new_str(MASK), lcb_json_new_str(MASK));
+        lcb_diff_field_add(it, "Value", lcb_json_new_str(MASK), lcb_json_new_str(MASK));
     else
-        field_add(it, "Value", lcb_json_new_str(vx), lcb_json_new_str(vy));
+        lcb_diff_field_add(it, "Value", lcb_json_new_str(vx), lcb_json_new_str(vy));
 }
 
 static void
@@ -340,15 +342,16 @@ tag_fields(struct lcb_diff_item *it, const struct lcb_config_param *x,
         const char *yv = lcb_config_param_tag_get(y, x->tags[i].key);
         snprintf(path, sizeof(path), "Tags.%s", x->tags[i].key);
         if (!yv)
-            field_add(it, path, lcb_json_new_str(x->tags[i].value), NULL);
+            lcb_diff_field_add(it, path, lcb_json_new_str(x->tags[i].value), NULL);
         else if (strcmp(yv, x->tags[i].value) != 0)
-            field_add(it, path, lcb_json_new_str(x->tags[i].value), lcb_json_new_str(yv));
+            lcb_diff_field_add(it, path, lcb_json_new_str(x->tags[i].value),
+                               lcb_json_new_str(yv));
     }
     for (i = 0; i < y->ntags; i++) {
         if (lcb_config_param_tag_get(x, y->tags[i].key))
             continue;
         snprintf(path, sizeof(path), "Tags.%s", y->tags[i].key);
-        field_add(it, path, NULL, lcb_json_new_str(y->tags[i].value));
+        lcb_diff_field_add(it, path, NULL, lcb_json_new_str(y->tags[i].value));
     }
 }
 
@@ -381,19 +384,19 @@ diff_params(struct lcb_config_diff *d, const struct lcb_config *a, const struct 
         const struct lcb_config_param *x = &a->params[i];
         const struct lcb_config_param *y = lcb_config_param_find(b, x->name);
         struct lcb_diff_item *it =
-            item_new(d, "parameter", x->name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
+            lcb_diff_item_add(d, "parameter", x->name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
         if (y)
             lcb_config_param_diff(it, x, y, show_secrets);
         else
             it->note = lcb_xstrdup(x->type);
-        item_done(d);
+        lcb_diff_item_done(d);
     }
     for (i = 0; i < b->nparams; i++) {
         if (lcb_config_param_find(a, b->params[i].name))
             continue;
-        item_new(d, "parameter", b->params[i].name, LCB_DIFF_ADDED)->note =
+        lcb_diff_item_add(d, "parameter", b->params[i].name, LCB_DIFF_ADDED)->note =
             lcb_xstrdup(b->params[i].type);
-        item_done(d);
+        lcb_diff_item_done(d);
     }
 }
 
@@ -445,15 +448,15 @@ diff_taskdefs(struct lcb_config_diff *d, const struct lcb_config *a, const struc
         const struct lcb_config_taskdef *y = family_taskdef(b, fams.items[i]);
         struct lcb_json *cx = x ? lcb_config_taskdef_comparable(x) : NULL;
         struct lcb_json *cy = y ? lcb_config_taskdef_comparable(y) : NULL;
-        struct lcb_diff_item *it = item_new(d, "task definition", fams.items[i],
-                                            !x ? LCB_DIFF_ADDED
-                                               : !y ? LCB_DIFF_REMOVED : LCB_DIFF_CHANGED);
+        struct lcb_diff_item *it = lcb_diff_item_add(d, "task definition", fams.items[i],
+                                                     !x ? LCB_DIFF_ADDED
+                                                        : !y ? LCB_DIFF_REMOVED : LCB_DIFF_CHANGED);
         if (x && y && lcb_config_json_diff(it, "", cx, cy) > 0)
             it->note = lcb_xasprintf("%s:%lld -> %s:%lld", x->family, x->revision, y->family,
                                      y->revision);
         else if (x || y)
             it->note = lcb_xasprintf("%s:%lld", (x ? x : y)->family, (x ? x : y)->revision);
-        item_done(d);
+        lcb_diff_item_done(d);
         lcb_json_free(cx);
         lcb_json_free(cy);
     }
@@ -471,7 +474,7 @@ diff_services(struct lcb_config_diff *d, const struct lcb_config *a, const struc
         const struct lcb_config_service *y = lcb_config_service_find(b, x->cluster, x->name);
         struct lcb_diff_item *it;
         snprintf(name, sizeof(name), "%s/%s", x->cluster, x->name);
-        it = item_new(d, "service", name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
+        it = lcb_diff_item_add(d, "service", name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
         if (y) {
             struct lcb_json *cx = lcb_config_service_comparable(x);
             struct lcb_json *cy = lcb_config_service_comparable(y);
@@ -479,15 +482,15 @@ diff_services(struct lcb_config_diff *d, const struct lcb_config *a, const struc
             lcb_json_free(cx);
             lcb_json_free(cy);
         }
-        item_done(d);
+        lcb_diff_item_done(d);
     }
     for (i = 0; i < b->nservices; i++) {
         const struct lcb_config_service *y = &b->services[i];
         if (lcb_config_service_find(a, y->cluster, y->name))
             continue;
         snprintf(name, sizeof(name), "%s/%s", y->cluster, y->name);
-        item_new(d, "service", name, LCB_DIFF_ADDED);
-        item_done(d);
+        lcb_diff_item_add(d, "service", name, LCB_DIFF_ADDED);
+        lcb_diff_item_done(d);
     }
 }
 

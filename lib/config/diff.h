@@ -71,6 +71,17 @@ size_t lcb_config_param_diff(struct lcb_diff_item *item, const struct lcb_config
 /* Free what an item owns (for items built outside a struct lcb_config_diff). */
 void lcb_diff_item_release(struct lcb_diff_item *item);
 
+/* For the comparisons of each part of a configuration (diff.c, secrets.c). Append an item of d
+ * (what: "parameter", "secret"...) and return it (borrowed: valid until the next add); once its
+ * fields are added, lcb_diff_item_done() counts it, or drops it when a changed item has
+ * no field after all. */
+struct lcb_diff_item *lcb_diff_item_add(struct lcb_config_diff *d, const char *what,
+                                               const char *name, enum lcb_diff_kind kind);
+void lcb_diff_item_done(struct lcb_config_diff *d);
+/* Add a field to item, taking ownership of from and to (NULL: absent). */
+void lcb_diff_field_add(struct lcb_diff_item *item, const char *path, struct lcb_json *from,
+                        struct lcb_json *to);
+
 /* The forms that are compared (caller owns them): a task definition without its read-only
  * fields, with its tags as "tags"; a service without its runtime fields, its taskDefinition
  * replaced by the family. */

@@ -337,17 +337,6 @@ name_call(struct lcb_buf *out, const char *op, const char *name, const char *mem
     lcb_json_free(req);
 }
 
-static struct lcb_json *
-strlist_json(const struct lcb_strlist *l)
-{
-    struct lcb_json *arr = lcb_json_new_array();
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        lcb_json_push(arr, lcb_json_new_str(l->items[i]));
-    return arr;
-}
-
 void
 lcb_ssm_step_calls(struct lcb_buf *out, const struct lcb_ssm_step *s)
 {
@@ -366,7 +355,8 @@ lcb_ssm_step_calls(struct lcb_buf *out, const struct lcb_ssm_step *s)
     if (s->tag && (req = lcb_ssm_tags_json(s->src)))
         name_call(out, "AddTagsToResource", s->name, "Tags", req);
     if (s->untag.n)
-        name_call(out, "RemoveTagsFromResource", s->name, "TagKeys", strlist_json(&s->untag));
+        name_call(out, "RemoveTagsFromResource", s->name, "TagKeys",
+                  lcb_config_strlist_json(&s->untag));
 }
 
 /* ---- ECS ---- */
@@ -634,7 +624,7 @@ lcb_svc_step_calls(struct lcb_buf *out, const struct lcb_svc_step *s)
     if (s->untag.n) {
         req = lcb_json_new_object();
         lcb_json_add_str(req, "resourceArn", arn ? arn : "?");
-        lcb_json_add(req, "tagKeys", strlist_json(&s->untag));
+        lcb_json_add(req, "tagKeys", lcb_config_strlist_json(&s->untag));
         call_line(out, "UntagResource", req);
         lcb_json_free(req);
     }

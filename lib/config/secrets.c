@@ -306,17 +306,6 @@ lcb_config_secrets_archive_add(struct lcb_archive_writer *w, const struct lcb_co
     return rc;
 }
 
-static struct lcb_json *
-strlist_json(const struct lcb_strlist *l)
-{
-    struct lcb_json *arr = lcb_json_new_array();
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        lcb_json_push(arr, lcb_json_new_str(l->items[i]));
-    return arr;
-}
-
 void
 lcb_config_secrets_manifest_fill(struct lcb_manifest *m, const struct lcb_config *c)
 {
@@ -325,8 +314,8 @@ lcb_config_secrets_manifest_fill(struct lcb_manifest *m, const struct lcb_config
     if (!c->nsecrets && !c->secret_prefixes.n && !c->secret_tags.n)
         return;
     lcb_manifest_count_add(m, "secretsmanager-secrets", c->nsecrets);
-    lcb_json_set(extra, "secret_prefixes", strlist_json(&c->secret_prefixes));
-    lcb_json_set(extra, "secret_tags", strlist_json(&c->secret_tags));
+    lcb_json_set(extra, "secret_prefixes", lcb_config_strlist_json(&c->secret_prefixes));
+    lcb_json_set(extra, "secret_tags", lcb_config_strlist_json(&c->secret_tags));
 }
 
 void
@@ -696,59 +685,12 @@ lcb_config_secrets_calls(struct lcb_buf *out, const struct lcb_strlist *prefixes
 
 /* ---- diff ---- */
 
-static struct lcb_diff_item *
-item_new(struct lcb_config_diff *d, const char *name, enum lcb_diff_kind kind)
-{
-    struct lcb_diff_item *it;
-
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 16;
-        d->items = lcb_xrealloc(d->items, d->cap * sizeof(*d->items));
-    }
-    it = &d->items[d->n++];
-    memset(it, 0, sizeof(*it));
-    it->what = "secret";
-    it->name = lcb_xstrdup(name);
-    it->kind = kind;
-    return it;
-}
-
-static void
-item_done(struct lcb_config_diff *d)
-{
-    struct lcb_diff_item *it = &d->items[d->n - 1];
-
-    if (it->kind == LCB_DIFF_CHANGED && it->nfields == 0) {
-        lcb_diff_item_release(it);
-        d->n--;
-        return;
-    }
-    if (it->kind == LCB_DIFF_ADDED)
-        d->added++;
-    else if (it->kind == LCB_DIFF_REMOVED)
-        d->removed++;
-    else
-        d->changed++;
-}
-
-static void
-field_add(struct lcb_diff_item *it, const char *path, struct lcb_json *from, struct lcb_json *to)
-{
-    struct lcb_diff_field *f;
-
-    it->fields = lcb_xrealloc(it->fields, (it->nfields + 1) * sizeof(*it->fields));
-    f = &it->fields[it->nfields++];
-    f->path = lcb_xstrdup(path);
-    f->from = from;
-    f->to = to;
-}
-
 static void
 str_field(struct lcb_diff_item *it, const char *path, const char *x, const char *y)
 {
     if (strcmp(x ? x : "", y ? y : "") == 0)
         return;
-    field_add(it, path, x ? lcb_json_new_str(x) : NULL, y ? lcb_json_new_str(y) : NULL);
+    lcb_diff_field_add(it, path, x ? lcb_json_new_str(x) : NULL, y ? lcb_json_new_str(y) : NULL);
 }
 
 static struct lcb_json *
@@ -784,7 +726,7 @@ value_field(struct lcb_diff_item *it, const struct lcb_config_secret *x,
     if (vx->value.len == vy->value.len &&
         memcmp(lcb_secret_get(&vx->value), lcb_secret_get(&vy->value), vx->value.len) == 0)
         return;
-    field_add(it, "Value", shown(vx, show), shown(vy, show));
+    lcb_diff_field_add(it, "Value", shown(vx, show), shown(vy, show));
 }
 
 static void
@@ -802,7 +744,7 @@ tag_fields(struct lcb_diff_item *it, const struct lcb_config_secret *x,
         if (lcb_config_secret_tag_get(x, y->tags[i].key))
             continue;
         snprintf(path, sizeof(path), "Tags.%s", y->tags[i].key);
-        field_add(it, path, NULL, lcb_json_new_str(y->tags[i].value));
+        lcb_diff_field_add(it, path, NULL, lcb_json_new_str(y->tags[i].value));
     }
 }
 
@@ -860,19 +802,20 @@ lcb_config_secrets_diff(struct lcb_config_diff *d, const struct lcb_config *a,
     for (i = 0; i < a->nsecrets; i++) {
         const struct lcb_config_secret *x = &a->secrets[i];
         const struct lcb_config_secret *y = lcb_config_secret_find(b, x->name);
-        struct lcb_diff_item *it = item_new(d, x->name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
+        struct lcb_diff_item *it =
+            lcb_diff_item_add(d, "secret", x->name, y ? LCB_DIFF_CHANGED : LCB_DIFF_REMOVED);
         if (y)
             lcb_config_secret_diff(it, x, y, show_secrets);
         else
             it->note = lcb_xstrdup(kind_note(x));
-        item_done(d);
+        lcb_diff_item_done(d);
     }
     for (i = 0; i < b->nsecrets; i++) {
         if (lcb_config_secret_find(a, b->secrets[i].name))
             continue;
-        item_new(d, b->secrets[i].name, LCB_DIFF_ADDED)->note =
+        lcb_diff_item_add(d, "secret", b->secrets[i].name, LCB_DIFF_ADDED)->note =
             lcb_xstrdup(kind_note(&b->secrets[i]));
-        item_done(d);
+        lcb_diff_item_done(d);
     }
 }
 
