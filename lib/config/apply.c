@@ -1,4 +1,5 @@
 /* apply.c - carry out restore plans against SSM and ECS; see plan.h. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,10 @@ lcb_restore_tally_release(struct lcb_restore_tally *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Record one change (err NULL: done) in the detail and on out. */
-static void
-report(struct lcb_restore_tally *t, FILE *out, const char *action, const char *name,
-       const char *why, const struct lcb_err *err)
+void
+lcb_restore_tally_record(struct lcb_restore_tally *t, FILE *out, const char *event,
+                         const char *action, const char *name, const char *why,
+                         const struct lcb_err *err)
 {
     struct lcb_json *c = lcb_json_push(lcb_json_get(t->detail, "changes"), lcb_json_new_object());
     struct lcb_buf red = LCB_BUF_INIT;
@@ -42,13 +43,77 @@ report(struct lcb_restore_tally *t, FILE *out, const char *action, const char *n
         lcb_redact_str(&red, lcb_err_format(err, line, sizeof(line)));
         lcb_json_add_str(c, "error", lcb_buf_str(&red));
         fprintf(out, "FAILED %s %s: %s\n", action, name, lcb_buf_str(&red));
-        lcb_log(LCB_ERROR, "config.restore.failed", "%s %s: %s", action, name, lcb_buf_str(&red));
+        lcb_log(LCB_ERROR, event, "%s %s: %s", action, name, lcb_buf_str(&red));
         t->failed++;
     } else {
         fprintf(out, "%s %s%s%s%s\n", action, name, why ? " (" : "", why ? why : "",
                 why ? ")" : "");
     }
     lcb_buf_release(&red);
+}
+
+/* The count named key ("created"...); 0 for a name the tally does not have. */
+static size_t
+count_of(const struct lcb_restore_tally *t, const char *key)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } members[] = {
+        { "created", offsetof(struct lcb_restore_tally, created) },
+        { "updated", offsetof(struct lcb_restore_tally, updated) },
+        { "retagged", offsetof(struct lcb_restore_tally, retagged) },
+        { "replaced", offsetof(struct lcb_restore_tally, replaced) },
+        { "registered", offsetof(struct lcb_restore_tally, registered) },
+        { "unchanged", offsetof(struct lcb_restore_tally, unchanged) },
+        { "skipped", offsetof(struct lcb_restore_tally, skipped) },
+        { "failed", offsetof(struct lcb_restore_tally, failed) },
+    };
+    size_t i;
+
+    for (i = 0; i < LCB_ARRAY_SIZE(members); i++)
+        if (strcmp(members[i].key, key) == 0)
+            return *(const size_t *)((const char *)t + members[i].offset);
+    return 0;
+}
+
+void
+lcb_restore_tally_fill(struct lcb_restore_tally *t, const char *restore_id,
+                       const char *backup_id, const struct lcb_restore_count *counts, size_t n,
+                       const struct lcb_strlist *kept)
+{
+    size_t i;
+
+    if (restore_id)
+        lcb_json_set(t->detail, "restore_id", lcb_json_new_str(restore_id));
+    lcb_json_set(t->detail, "backup_id", lcb_json_new_str(backup_id));
+    for (i = 0; i < n; i++)
+        lcb_json_set(t->detail, counts[i].key,
+                     lcb_json_new_num((double)count_of(t, counts[i].key)));
+    if (kept)
+        lcb_json_set(t->detail, "kept", lcb_config_strlist_json(kept));
+}
+
+void
+lcb_restore_tally_summary(struct lcb_buf *out, const struct lcb_restore_tally *t,
+                          const char *restore_id, const struct lcb_restore_count *counts,
+                          size_t n)
+{
+    size_t i;
+
+    lcb_buf_addf(out, "%s:", restore_id);
+    for (i = 0; i < n; i++)
+        lcb_buf_addf(out, "%s %zu %s", i ? "," : "", count_of(t, counts[i].key),
+                     counts[i].label ? counts[i].label : counts[i].key);
+    lcb_buf_addch(out, '\n');
+}
+
+/* One change of an SSM or ECS restore (err NULL: done). */
+static void
+report(struct lcb_restore_tally *t, FILE *out, const char *action, const char *name,
+       const char *why, const struct lcb_err *err)
+{
+    lcb_restore_tally_record(t, out, "config.restore.failed", action, name, why, err);
 }
 
 /* ---- SSM ---- */

@@ -140,6 +140,29 @@ struct lcb_restore_tally {
 
 void lcb_restore_tally_init(struct lcb_restore_tally *t);
 void lcb_restore_tally_release(struct lcb_restore_tally *t);
+/* Record one change in t's detail (err NULL: done) and report it on out: "<action> <name>
+ * (<why>)", or "FAILED <action> <name>: <error>" (redacted), logged under event and counted in
+ * t->failed. */
+void lcb_restore_tally_record(struct lcb_restore_tally *t, FILE *out, const char *event,
+                              const char *action, const char *name, const char *why,
+                              const struct lcb_err *err);
+
+/* One count of a restore's summary: its member in the tally and the detail ("created"...), and
+ * its words in the text line (NULL: the key, as in "3 created"). */
+struct lcb_restore_count {
+    const char *key;
+    const char *label;
+};
+
+/* Complete t's detail for the catalog: restore_id (when not NULL), backup_id, each count in
+ * order, then kept (when not NULL: live items the backup does not hold) as an array. */
+void lcb_restore_tally_fill(struct lcb_restore_tally *t, const char *restore_id,
+                            const char *backup_id, const struct lcb_restore_count *counts,
+                            size_t n, const struct lcb_strlist *kept);
+/* The summary line, appended to out: "<restore_id>: 3 created, 1 updated, 0 failed\n". */
+void lcb_restore_tally_summary(struct lcb_buf *out, const struct lcb_restore_tally *t,
+                               const char *restore_id, const struct lcb_restore_count *counts,
+                               size_t n);
 
 /* Carry out a plan, reporting each change on out as it is done ("created /a/b (String)",
  * "FAILED /a/c: ..."). A failing step is recorded and the others go on. Returns the number of

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../aws/secretsmanager.h"
-#include "../core/log.h"
 #include "../core/mem.h"
 #include "../core/secret.h"
 #include "secrets.h"
@@ -270,12 +269,8 @@ lcb_secret_step_calls(struct lcb_buf *out, const struct lcb_secret_step *s)
         call_line(out, "TagResource", req);
     }
     if (s->untag.n) {
-        struct lcb_json *keys = lcb_json_new_array();
-        size_t i;
-        for (i = 0; i < s->untag.n; i++)
-            lcb_json_push(keys, lcb_json_new_str(s->untag.items[i]));
         req = id_req(s);
-        lcb_json_add(req, "TagKeys", keys);
+        lcb_json_add(req, "TagKeys", lcb_config_strlist_json(&s->untag));
         call_line(out, "UntagResource", req);
     }
     if (s->rotate) {
@@ -293,29 +288,12 @@ lcb_secret_step_calls(struct lcb_buf *out, const struct lcb_secret_step *s)
 
 /* ---- applying ---- */
 
+/* One change of a secrets restore (err NULL: done). */
 static void
 report(struct lcb_restore_tally *t, FILE *out, const char *action, const char *name,
        const char *why, const struct lcb_err *err)
 {
-    struct lcb_json *c = lcb_json_push(lcb_json_get(t->detail, "changes"), lcb_json_new_object());
-    struct lcb_buf red = LCB_BUF_INIT;
-    char line[1024];
-
-    lcb_json_add_str(c, "name", name);
-    lcb_json_add_str(c, "action", action);
-    lcb_json_add_str(c, "status", err ? "failed" : "ok");
-    if (err) {
-        lcb_redact_str(&red, lcb_err_format(err, line, sizeof(line)));
-        lcb_json_add_str(c, "error", lcb_buf_str(&red));
-        fprintf(out, "FAILED %s %s: %s\n", action, name, lcb_buf_str(&red));
-        lcb_log(LCB_ERROR, "secrets.restore.failed", "%s %s: %s", action, name,
-                lcb_buf_str(&red));
-        t->failed++;
-    } else {
-        fprintf(out, "%s %s%s%s%s\n", action, name, why ? " (" : "", why ? why : "",
-                why ? ")" : "");
-    }
-    lcb_buf_release(&red);
+    lcb_restore_tally_record(t, out, "secrets.restore.failed", action, name, why, err);
 }
 
 static void

@@ -5,6 +5,7 @@
 
 #include "../../lib/aws/ecs.h"
 #include "../../lib/config/plan.h"
+#include "../../lib/core/log.h"
 #include "harness.h"
 
 static struct lcb_json *
@@ -351,6 +352,62 @@ test_svc_plan(void)
     lcb_config_release(&l);
 }
 
+/* The tally shared by the SSM, ECS and secrets restores: each change recorded and reported, the
+ * detail the catalog keeps, the summary line. */
+static void
+test_tally(void)
+{
+    static const struct lcb_restore_count counts[] = {
+        { "registered", "task definitions registered" }, { "created", NULL }, { "failed", NULL },
+    };
+    struct lcb_restore_tally t;
+    struct lcb_strlist kept = LCB_STRLIST_INIT;
+    struct lcb_buf out = LCB_BUF_INIT;
+    struct lcb_err err;
+    char *text = NULL, *log = NULL;
+    size_t len = 0, loglen = 0;
+    FILE *f = open_memstream(&text, &len), *lf = open_memstream(&log, &loglen);
+
+    lcb_log_setup(LCB_INFO, LCB_LOG_JSON, lf);
+    lcb_restore_tally_init(&t);
+    lcb_restore_tally_record(&t, f, "test.restore.failed", "created", "/a", "String", NULL);
+    lcb_restore_tally_record(&t, f, "test.restore.failed", "updated", "/b", NULL, NULL);
+    lcb_err_set(&err, LCB_EREFUSED, "refused");
+    lcb_restore_tally_record(&t, f, "test.restore.failed", "update", "/c", NULL, &err);
+    fclose(f);
+    fclose(lf);
+    lcb_log_setup(LCB_INFO, LCB_LOG_TEXT, stderr);
+    CHECK_STR(text, "created /a (String)\nupdated /b\nFAILED update /c: refused\n");
+    CHECK(strstr(log, "\"event\":\"test.restore.failed\"") != NULL);
+    CHECK_INT(t.failed, 1);
+    t.created = 1;
+    t.registered = 2;
+    lcb_restore_tally_summary(&out, &t, "restore-1", counts, 3);
+    CHECK_STR(lcb_buf_str(&out), "restore-1: 2 task definitions registered, 1 created, 1 failed\n");
+    lcb_strlist_add(&kept, "/d");
+    lcb_restore_tally_fill(&t, "restore-1", "config-1", counts, 3, &kept);
+    lcb_buf_reset(&out);
+    lcb_json_print(&out, t.detail, 0);
+    CHECK_STR(lcb_buf_str(&out),
+              "{\"changes\":[{\"name\":\"/a\",\"action\":\"created\",\"status\":\"ok\"},"
+              "{\"name\":\"/b\",\"action\":\"updated\",\"status\":\"ok\"},"
+              "{\"name\":\"/c\",\"action\":\"update\",\"status\":\"failed\","
+              "\"error\":\"refused\"}],\"restore_id\":\"restore-1\",\"backup_id\":\"config-1\","
+              "\"registered\":2,\"created\":1,\"failed\":1,\"kept\":[\"/d\"]}");
+    lcb_restore_tally_release(&t);
+    /* no restore_id, no kept list: only the backup and the counts */
+    lcb_restore_tally_init(&t);
+    lcb_restore_tally_fill(&t, NULL, "config-1", counts + 2, 1, NULL);
+    lcb_buf_reset(&out);
+    lcb_json_print(&out, t.detail, 0);
+    CHECK_STR(lcb_buf_str(&out), "{\"changes\":[],\"backup_id\":\"config-1\",\"failed\":0}");
+    lcb_restore_tally_release(&t);
+    lcb_strlist_release(&kept);
+    lcb_buf_release(&out);
+    free(text);
+    free(log);
+}
+
 int
 main(void)
 {
@@ -360,5 +417,6 @@ main(void)
     RUN(test_register_request);
     RUN(test_create_request);
     RUN(test_svc_plan);
+    RUN(test_tally);
     return harness_done();
 }
