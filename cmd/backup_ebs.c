@@ -8,7 +8,7 @@
 #include "../lib/core/mem.h"
 #include "../lib/policy/policy.h"
 #include "../lib/snapshot/snapshot.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_backup_ebs_usage[] =
     "usage: lcbackup backup ebs [--volume ID ... | --tag K=V ... | --instance ID | --target NAME]\n"
@@ -170,45 +170,14 @@ pick_targets(struct lcb_ctx *ctx, struct selection *s, const struct lcb_target *
     return 0;
 }
 
-static void
-print_result(struct lcb_ctx *ctx, const char *id, struct lcb_buf *json, int *count)
-{
-    struct lcb_backup b;
-    struct lcb_snap_copy *c = NULL;
-    struct lcb_err e;
-    size_t nc = 0, i;
-
-    if (!id[0] || lcb_catalog_backup_get(ctx->cat, id, &b, &e) < 0)
-        return;
-    if (ctx->json) {
-        if ((*count)++)
-            lcb_buf_addch(json, ',');
-        lcb_backup_json(&b, json);
-    } else {
-        fprintf(ctx->out, "%s  %s  %s  %s  %s\n", b.id, b.status, b.target ? b.target : "-",
-                b.region ? b.region : "-", b.location ? b.location : "-");
-        lcb_snap_copies(ctx->cat, b.id, &c, &nc, &e);
-        for (i = 0; i < nc; i++)
-            fprintf(ctx->out, "%s  copy %s  %s  %s  %s\n", b.id, c[i].status,
-                    b.target ? b.target : "-", c[i].region, c[i].location);
-        lcb_snap_copies_free(c, nc);
-    }
-    lcb_backup_release(&b);
-}
-
 int
 cmd_backup_ebs(struct lcb_ctx *ctx, int argc, char **argv)
 {
     struct selection s;
     struct lcb_snap_opts o;
-    struct lcb_job_ctx jc;
-    struct lcb_job_result res;
     const struct lcb_target *targets[64];
-    struct lcb_buf json = LCB_BUF_INIT;
-    struct lcb_err e;
-    size_t n = 0, i, failed = 0;
-    int count = 0, dry = 0;
-    char line[1024];
+    size_t n = 0;
+    int dry = 0;
     const struct lcb_opt opts[] = {
         {"volume", 0, LCB_OPT_LIST, &s.volumes},
         {"tag", 0, LCB_OPT_LIST, &s.tags},
@@ -233,37 +202,8 @@ cmd_backup_ebs(struct lcb_ctx *ctx, int argc, char **argv)
     }
     if (pick_targets(ctx, &s, targets, 64, &n) < 0)
         goto out;
-    memset(&jc, 0, sizeof(jc));
-    jc.aws = ctx->aws;
-    jc.cat = ctx->cat;
-    jc.policy = ctx->policy;
-    jc.policy_file = ctx->policy_path;
-    jc.env = ctx->env;
-    jc.run_id = ctx->run_id;
-    jc.dry_run = dry;
-    jc.out = ctx->out;
-    for (i = 0; i < n; i++) {
-        lcb_err_clear(&e);
-        if (lcb_snap_backup_ebs(&jc, targets[i], &o, &res, &e) < 0) {
-            if (failed++ == 0)
-                ctx->err = e;
-            if (n > 1)
-                lcb_log(LCB_ERROR, "ebs.backup.failed", "%s: %s", targets[i]->name,
-                        lcb_err_format(&e, line, sizeof(line)));
-        }
-        if (!dry)
-            print_result(ctx, res.backup_id, &json, &count);
-        if (e.code == LCB_EINTR)
-            break;
-    }
-    if (ctx->json && !dry)
-        fprintf(ctx->out, "[%s]\n", lcb_buf_str(&json));
-    if (failed && failed < n && ctx->err.code != LCB_EINTR) {
-        lcb_wrap(&ctx->err, "%zu of %zu targets failed, the first", failed, n);
-        ctx->err.code = LCB_EPARTIAL;
-    }
+    lcb_cmd_backup_snapshots(ctx, targets, n, &o, dry, lcb_snap_backup_ebs, "ebs.backup.failed");
 out:
-    lcb_buf_release(&json);
     free(s.pairs);
     lcb_strlist_release(&s.volumes);
     lcb_strlist_release(&s.tags);

@@ -12,7 +12,7 @@
 #include "../lib/ext/json.h"
 #include "../lib/policy/policy.h"
 #include "../lib/snapshot/snapshot.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_ebs_usage[] =
     "usage: lcbackup restore ebs (--backup ID | --snapshot SNAP) [--az AZ] [--volume-type T]\n"
@@ -166,10 +166,7 @@ create_one(struct lcb_ctx *ctx, struct lcb_ec2 *ec2, const struct flags *f, stru
     double secs = 0;
     int rc = -1;
 
-    memset(&jc, 0, sizeof(jc));
-    jc.env = ctx->env;
-    jc.policy_file = ctx->policy_path;
-    jc.run_id = ctx->run_id;
+    lcb_cmd_job_ctx(&jc, ctx, 0);
     lcb_snap_tags_base(&tags, &jc, b ? b->id : NULL, "ebs", b ? b->target : NULL);
     snprintf(name, sizeof(name), "%s-restored", it->name);
     lcb_snap_tags_set(&tags, "Name", name);
@@ -221,18 +218,6 @@ out:
     return rc;
 }
 
-static void
-record(struct lcb_ctx *ctx, const char *id, const char *status, struct lcb_json *detail)
-{
-    struct lcb_buf js = LCB_BUF_INIT;
-    struct lcb_err e;
-
-    lcb_json_print(&js, detail, 0);
-    if (lcb_catalog_restore_end(ctx->cat, id, status, lcb_buf_str(&js), &e) < 0)
-        lcb_log(LCB_ERROR, "catalog.write", "could not record restore %s: %s", id, e.msg);
-    lcb_buf_release(&js);
-}
-
 static int
 check_flags(struct lcb_ctx *ctx, const struct flags *f)
 {
@@ -243,12 +228,7 @@ check_flags(struct lcb_ctx *ctx, const struct flags *f)
                            "--snapshot: '%s' is not a snapshot id "
                            "(snap-0123456789abcdef0)",
                            f->snapshot);
-    if (ctx->policy && ctx->policy->production && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE,
-                           "%s is a production policy: check with "
-                           "--dry-run, then confirm with --yes",
-                           ctx->policy_path);
-    return 0;
+    return lcb_cmd_policy_guard(ctx, f->yes || f->dry_run);
 }
 
 int
@@ -259,7 +239,7 @@ cmd_restore_ebs(struct lcb_ctx *ctx, int argc, char **argv)
     struct lcb_backup b;
     struct item items[32];
     struct lcb_json *detail = NULL;
-    char rid[64] = "new-restore-id", line[1024];
+    char rid[64] = "new-restore-id";
     size_t n = 0, i;
     int have = 0, began = 0;
     const struct lcb_opt opts[] = {
@@ -304,7 +284,7 @@ cmd_restore_ebs(struct lcb_ctx *ctx, int argc, char **argv)
         fprintf(ctx->out, "# then: wait until each volume is available and print its id\n");
         goto out;
     }
-    record(ctx, rid, f.no_wait ? "running" : "succeeded", detail);
+    lcb_cmd_restore_record(ctx, rid, f.no_wait ? "running" : "succeeded", detail);
     began = 0;
     if (!f.no_wait)
         fprintf(ctx->out, "next steps:\n"
@@ -314,13 +294,8 @@ cmd_restore_ebs(struct lcb_ctx *ctx, int argc, char **argv)
                           "it (mount -o ro /dev/nvme1n1 /mnt/restore)\n"
                           "  3. the source volumes are untouched\n");
 out:
-    if (began) {
-        struct lcb_buf red = LCB_BUF_INIT;
-        lcb_json_add_str(detail, "error",
-                         lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
-        record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
-        lcb_buf_release(&red);
-    }
+    if (began)
+        lcb_cmd_restore_failed(ctx, rid, detail);
     lcb_json_free(detail);
     if (have)
         lcb_backup_release(&b);

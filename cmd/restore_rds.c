@@ -20,7 +20,7 @@
 #include "../lib/fingerprint/fingerprint.h"
 #include "../lib/policy/policy.h"
 #include "../lib/snapshot/snapshot.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_rds_usage[] =
     "usage: lcbackup restore rds (--backup ID | --snapshot SNAP | --point-in-time TIME |\n"
@@ -104,12 +104,7 @@ check_flags(struct lcb_ctx *ctx, const struct flags *f, time_t *when)
         return lcb_err_set(&ctx->err, LCB_EUSAGE,
                            "--update-param asks for confirmation and "
                            "there is no terminal: add --yes");
-    if (ctx->policy && ctx->policy->production && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE,
-                           "%s is a production policy: check with "
-                           "--dry-run, then confirm with --yes",
-                           ctx->policy_path);
-    return 0;
+    return lcb_cmd_policy_guard(ctx, f->yes || f->dry_run);
 }
 
 /* --backup: the snapshot (or its copy in this region) and the manifest's settings. */
@@ -252,10 +247,7 @@ restore_tags(struct lcb_ctx *ctx, struct plan *p, const char *restore_id,
     struct lcb_job_ctx jc;
     size_t i;
 
-    memset(&jc, 0, sizeof(jc));
-    jc.env = ctx->env;
-    jc.policy_file = ctx->policy_path;
-    jc.run_id = ctx->run_id;
+    lcb_cmd_job_ctx(&jc, ctx, 0);
     lcb_snap_tags_base(&p->tags, &jc, NULL, "rds", NULL);
     for (i = 0; i < n; i++)
         if (strncmp(src[i].key, "lcbackup:", 9) != 0 && strncmp(src[i].key, "aws:", 4) != 0)
@@ -524,18 +516,6 @@ run_restore(struct lcb_ctx *ctx, struct lcb_rds *rds, const struct flags *f, str
     return lcb_rds_restore_pitr(out, rds, &r, &ctx->err);
 }
 
-static void
-record(struct lcb_ctx *ctx, const char *id, const char *status, struct lcb_json *detail)
-{
-    struct lcb_buf js = LCB_BUF_INIT;
-    struct lcb_err e;
-
-    lcb_json_print(&js, detail, 0);
-    if (lcb_catalog_restore_end(ctx->cat, id, status, lcb_buf_str(&js), &e) < 0)
-        lcb_log(LCB_ERROR, "catalog.write", "could not record restore %s: %s", id, e.msg);
-    lcb_buf_release(&js);
-}
-
 /* The restore's detail for the catalog, and the tags of the new instance. */
 static struct lcb_json *
 describe_restore(struct lcb_ctx *ctx, const struct flags *f, struct plan *p,
@@ -570,7 +550,7 @@ after_start(struct lcb_ctx *ctx, struct lcb_rds *rds, const struct flags *f, str
     lcb_log(LCB_INFO, "rds.restore.started", "restore %s: %s is %s", rid, p->target, in->status);
     if (f->no_wait) {
         lcb_json_add_str(detail, "status", "started");
-        record(ctx, rid, "running", detail);
+        lcb_cmd_restore_record(ctx, rid, "running", detail);
         *recorded = 1;
         fprintf(ctx->out,
                 "restore %s started: %s (`aws rds describe-db-instances "
@@ -588,21 +568,9 @@ after_start(struct lcb_ctx *ctx, struct lcb_rds *rds, const struct flags *f, str
     if ((f->verify && verify(ctx, f, p, in, detail) < 0) ||
         (f->update_param && update_param(ctx, f, in) < 0))
         return -1;
-    record(ctx, rid, "succeeded", detail);
+    lcb_cmd_restore_record(ctx, rid, "succeeded", detail);
     *recorded = 1;
     return 0;
-}
-
-static void
-record_failure(struct lcb_ctx *ctx, const char *rid, struct lcb_json *detail)
-{
-    char line[1024];
-    struct lcb_buf red = LCB_BUF_INIT;
-
-    lcb_json_add_str(detail, "error",
-                     lcb_redact_str(&red, lcb_err_format(&ctx->err, line, sizeof(line))));
-    record(ctx, rid, ctx->err.code == LCB_EINTR ? "interrupted" : "failed", detail);
-    lcb_buf_release(&red);
 }
 
 int
@@ -666,7 +634,7 @@ cmd_restore_rds(struct lcb_ctx *ctx, int argc, char **argv)
         after_start(ctx, &rds, &f, &p, &in, detail, rid, &recorded);
 out:
     if (began && !recorded)
-        record_failure(ctx, rid, detail);
+        lcb_cmd_restore_failed(ctx, rid, detail);
     lcb_json_free(detail);
     lcb_json_free(p.m);
     if (p.have_backup)

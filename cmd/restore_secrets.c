@@ -6,8 +6,9 @@
 #include "../lib/catalog/catalog.h"
 #include "../lib/config/backup.h"
 #include "../lib/config/secrets.h"
+#include "../lib/core/mem.h"
 #include "../lib/policy/policy.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_secrets_usage[] =
     "usage: lcbackup restore secrets [--name N ...] [--key-file FILE] [--dry-run] [--yes] ID\n"
@@ -32,14 +33,6 @@ struct flags {
 };
 
 static int
-is_production(const struct lcb_ctx *ctx, const char *env)
-{
-    if (ctx->policy && ctx->policy->env && env && strcmp(ctx->policy->env, env) == 0)
-        return ctx->policy->production;
-    return env && strcmp(env, "prod") == 0;
-}
-
-static int
 guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
 {
     const char *env = ctx->env ? ctx->env : b->env;
@@ -50,10 +43,7 @@ guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "backup %s holds env %s's secrets and this is "
                            "env %s: add --yes to restore them here (or --dry-run to see what "
                            "would change)", b->id, b->env, env);
-    if (is_production(ctx, env))
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "env %s is production: add --yes to restore "
-                           "into it (or --dry-run to see what would change)", env);
-    return 0;
+    return lcb_cmd_production_guard(ctx, env, 0);
 }
 
 static void
@@ -84,54 +74,27 @@ print_dry_run(struct lcb_ctx *ctx, const struct lcb_secret_plan *p)
     lcb_buf_release(&calls);
 }
 
-static void
-fill_detail(struct lcb_restore_tally *t, const struct lcb_backup *b,
-            const struct lcb_secret_plan *p, const char *rid)
-{
-    struct lcb_json *d = t->detail, *kept = lcb_json_new_array();
-    size_t i;
-
-    lcb_json_set(d, "restore_id", lcb_json_new_str(rid));
-    lcb_json_set(d, "backup_id", lcb_json_new_str(b->id));
-    lcb_json_set(d, "created", lcb_json_new_num((double)t->created));
-    lcb_json_set(d, "updated", lcb_json_new_num((double)t->updated));
-    lcb_json_set(d, "retagged", lcb_json_new_num((double)t->retagged));
-    lcb_json_set(d, "unchanged", lcb_json_new_num((double)t->unchanged));
-    lcb_json_set(d, "failed", lcb_json_new_num((double)t->failed));
-    for (i = 0; i < p->extra.n; i++)
-        lcb_json_push(kept, lcb_json_new_str(p->extra.items[i]));
-    lcb_json_set(d, "kept", kept);
-}
-
 static int
 apply(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct lcb_secret_plan *p)
 {
+    static const struct lcb_restore_count counts[] = {
+        { "created", NULL }, { "updated", NULL }, { "retagged", NULL },
+        { "unchanged", NULL }, { "failed", NULL },
+    };
     struct lcb_restore_tally t;
-    struct lcb_buf detail = LCB_BUF_INIT;
-    struct lcb_err ignored;
-    FILE *out = ctx->json ? stderr : ctx->out;
     char rid[40];
     int rc = 0;
 
-    if (lcb_catalog_restore_begin(ctx->cat, b->id, "secrets", b->target, rid, &ctx->err) < 0)
+    if (lcb_cmd_config_restore_begin(ctx, b, "secrets", rid, &t) < 0)
         return -1;
-    lcb_restore_tally_init(&t);
-    lcb_secret_plan_apply(&t, ctx->aws, p, out);
-    fill_detail(&t, b, p, rid);
-    lcb_json_print(&detail, t.detail, 0);
-    lcb_catalog_restore_end(ctx->cat, rid, t.failed ? "partial" : "succeeded",
-                            lcb_buf_str(&detail), &ignored);
-    if (ctx->json) {
-        fprintf(ctx->out, "%s\n", lcb_buf_str(&detail));
-    } else {
+    lcb_secret_plan_apply(&t, ctx->aws, p, lcb_cmd_config_restore_progress(ctx));
+    lcb_restore_tally_fill(&t, rid, b->id, counts, LCB_ARRAY_SIZE(counts), &p->extra);
+    if (!ctx->json)
         print_lists(ctx, p, ctx->out);
-        fprintf(ctx->out, "%s: %zu created, %zu updated, %zu retagged, %zu unchanged, %zu "
-                "failed\n", rid, t.created, t.updated, t.retagged, t.unchanged, t.failed);
-    }
+    lcb_cmd_config_restore_end(ctx, rid, &t, counts, LCB_ARRAY_SIZE(counts));
     if (t.failed)
         rc = lcb_err_set(&ctx->err, LCB_EPARTIAL, "%zu of %zu secret changes failed (listed "
                          "above; `lcbackup show %s`)", t.failed, p->n, rid);
-    lcb_buf_release(&detail);
     lcb_restore_tally_release(&t);
     return rc;
 }

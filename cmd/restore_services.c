@@ -7,8 +7,9 @@
 #include "../lib/catalog/catalog.h"
 #include "../lib/config/backup.h"
 #include "../lib/config/plan.h"
+#include "../lib/core/mem.h"
 #include "../lib/policy/policy.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_services_usage[] =
     "usage: lcbackup restore services [--service S ...] [--cluster C] [--key-file FILE]\n"
@@ -37,14 +38,6 @@ struct flags {
 };
 
 static int
-is_production(const struct lcb_ctx *ctx, const char *env)
-{
-    if (ctx->policy && ctx->policy->env && env && strcmp(ctx->policy->env, env) == 0)
-        return ctx->policy->production;
-    return env && strcmp(env, "prod") == 0;
-}
-
-static int
 guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
 {
     const char *env = ctx->env ? ctx->env : b->env;
@@ -53,10 +46,7 @@ guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b)
         return lcb_err_set(&ctx->err, LCB_EUSAGE, "backup %s holds env %s's services: restoring "
                            "them into env %s needs --cluster naming the cluster to restore into",
                            b->id, b->env, env);
-    if (is_production(ctx, env) && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "env %s is production: add --yes to restore "
-                           "into it (or --dry-run to see what would change)", env);
-    return 0;
+    return lcb_cmd_production_guard(ctx, env, f->yes || f->dry_run);
 }
 
 /* The recent ACTIVE revisions of family (candidates for reuse), added to live. */
@@ -147,39 +137,22 @@ report_notes(struct lcb_ctx *ctx, const struct lcb_svc_plan *p)
 static int
 apply(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct lcb_svc_plan *p)
 {
+    static const struct lcb_restore_count counts[] = {
+        { "registered", "task definitions registered" }, { "created", "services created" },
+        { "updated", NULL }, { "unchanged", NULL }, { "skipped", NULL }, { "failed", NULL },
+    };
     struct lcb_restore_tally t;
-    struct lcb_buf detail = LCB_BUF_INIT;
-    struct lcb_err ignored;
-    struct lcb_json *d;
     char rid[40];
     int rc = 0;
 
-    if (lcb_catalog_restore_begin(ctx->cat, b->id, "services", b->target, rid, &ctx->err) < 0)
+    if (lcb_cmd_config_restore_begin(ctx, b, "services", rid, &t) < 0)
         return -1;
-    lcb_restore_tally_init(&t);
-    lcb_svc_plan_apply(&t, ctx->aws, p, rid, ctx->json ? stderr : ctx->out);
-    d = t.detail;
-    lcb_json_set(d, "restore_id", lcb_json_new_str(rid));
-    lcb_json_set(d, "backup_id", lcb_json_new_str(b->id));
-    lcb_json_set(d, "registered", lcb_json_new_num((double)t.registered));
-    lcb_json_set(d, "created", lcb_json_new_num((double)t.created));
-    lcb_json_set(d, "updated", lcb_json_new_num((double)t.updated));
-    lcb_json_set(d, "unchanged", lcb_json_new_num((double)t.unchanged));
-    lcb_json_set(d, "skipped", lcb_json_new_num((double)t.skipped));
-    lcb_json_set(d, "failed", lcb_json_new_num((double)t.failed));
-    lcb_json_print(&detail, d, 0);
-    lcb_catalog_restore_end(ctx->cat, rid, t.failed ? "partial" : "succeeded",
-                            lcb_buf_str(&detail), &ignored);
-    if (ctx->json)
-        fprintf(ctx->out, "%s\n", lcb_buf_str(&detail));
-    else
-        fprintf(ctx->out, "%s: %zu task definitions registered, %zu services created, %zu "
-                "updated, %zu unchanged, %zu skipped, %zu failed\n", rid, t.registered,
-                t.created, t.updated, t.unchanged, t.skipped, t.failed);
+    lcb_svc_plan_apply(&t, ctx->aws, p, rid, lcb_cmd_config_restore_progress(ctx));
+    lcb_restore_tally_fill(&t, rid, b->id, counts, LCB_ARRAY_SIZE(counts), NULL);
+    lcb_cmd_config_restore_end(ctx, rid, &t, counts, LCB_ARRAY_SIZE(counts));
     if (t.failed)
         rc = lcb_err_set(&ctx->err, LCB_EPARTIAL, "%zu services were not restored (listed "
                          "above; `lcbackup show %s`)", t.failed, rid);
-    lcb_buf_release(&detail);
     lcb_restore_tally_release(&t);
     return rc;
 }

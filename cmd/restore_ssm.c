@@ -9,7 +9,7 @@
 #include "../lib/config/plan.h"
 #include "../lib/core/mem.h"
 #include "../lib/policy/policy.h"
-#include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_ssm_usage[] =
     "usage: lcbackup restore ssm [--path P] [--map FROM=TO ...] [--key-file FILE] [--dry-run]\n"
@@ -35,15 +35,6 @@ struct flags {
     struct lcb_strlist maps;
     int dry_run, yes;
 };
-
-/* Is env production? The policy says so for its own env; otherwise "prod" is. */
-static int
-is_production(const struct lcb_ctx *ctx, const char *env)
-{
-    if (ctx->policy && ctx->policy->env && env && strcmp(ctx->policy->env, env) == 0)
-        return ctx->policy->production;
-    return env && strcmp(env, "prod") == 0;
-}
 
 /* Does to lie under one of the targets' ssm_paths? *any says whether there were any. */
 static int
@@ -92,10 +83,7 @@ guard(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_backup *b,
                            b->id, b->env, env, b->env, env);
     if (n && check_map_targets(ctx, env, maps, n) < 0)
         return -1;
-    if (is_production(ctx, env) && !f->yes && !f->dry_run)
-        return lcb_err_set(&ctx->err, LCB_EUSAGE, "env %s is production: add --yes to restore "
-                           "into it (or --dry-run to see what would change)", env);
-    return 0;
+    return lcb_cmd_production_guard(ctx, env, f->yes || f->dry_run);
 }
 
 static int
@@ -128,69 +116,30 @@ print_dry_run(struct lcb_ctx *ctx, const struct lcb_ssm_plan *p)
     lcb_buf_release(&calls);
 }
 
-static void
-print_summary(struct lcb_ctx *ctx, const char *rid, const struct lcb_restore_tally *t,
-              const struct lcb_ssm_plan *p)
-{
-    struct lcb_buf out = LCB_BUF_INIT;
-    size_t i;
-
-    if (ctx->json) {
-        lcb_json_set(t->detail, "restore_id", lcb_json_new_str(rid));
-        lcb_json_print(&out, t->detail, 0);
-        fprintf(ctx->out, "%s\n", lcb_buf_str(&out));
-    } else {
-        for (i = 0; i < p->extra.n; i++)
-            fprintf(ctx->out, "kept %s (not in the backup)\n", p->extra.items[i]);
-        fprintf(ctx->out, "%s: %zu created, %zu updated, %zu retagged, %zu replaced, %zu "
-                "unchanged, %zu failed\n", rid, t->created, t->updated, t->retagged, t->replaced,
-                t->unchanged, t->failed);
-    }
-    lcb_buf_release(&out);
-}
-
-static void
-tally_counts(struct lcb_restore_tally *t, const struct lcb_backup *b,
-             const struct lcb_ssm_plan *p)
-{
-    struct lcb_json *d = t->detail, *extra;
-    size_t i;
-
-    lcb_json_set(d, "backup_id", lcb_json_new_str(b->id));
-    lcb_json_set(d, "created", lcb_json_new_num((double)t->created));
-    lcb_json_set(d, "updated", lcb_json_new_num((double)t->updated));
-    lcb_json_set(d, "retagged", lcb_json_new_num((double)t->retagged));
-    lcb_json_set(d, "replaced", lcb_json_new_num((double)t->replaced));
-    lcb_json_set(d, "unchanged", lcb_json_new_num((double)t->unchanged));
-    lcb_json_set(d, "failed", lcb_json_new_num((double)t->failed));
-    extra = lcb_json_new_array();
-    for (i = 0; i < p->extra.n; i++)
-        lcb_json_push(extra, lcb_json_new_str(p->extra.items[i]));
-    lcb_json_set(d, "kept", extra);
-}
-
+/* The catalog's detail of an SSM restore holds no restore_id (the row has it); --json prints it
+ * last. */
 static int
 apply(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct lcb_ssm_plan *p)
 {
+    static const struct lcb_restore_count counts[] = {
+        { "created", NULL }, { "updated", NULL }, { "retagged", NULL },
+        { "replaced", NULL }, { "unchanged", NULL }, { "failed", NULL },
+    };
     struct lcb_restore_tally t;
-    struct lcb_buf detail = LCB_BUF_INIT;
-    struct lcb_err ignored;
     char rid[40];
+    size_t i;
     int rc = 0;
 
-    if (lcb_catalog_restore_begin(ctx->cat, b->id, "ssm", b->target, rid, &ctx->err) < 0)
+    if (lcb_cmd_config_restore_begin(ctx, b, "ssm", rid, &t) < 0)
         return -1;
-    lcb_restore_tally_init(&t);
-    lcb_ssm_plan_apply(&t, ctx->aws, p, ctx->json ? stderr : ctx->out);
-    tally_counts(&t, b, p);
-    lcb_json_print(&detail, t.detail, 0);
-    lcb_catalog_restore_end(ctx->cat, rid, t.failed ? "partial" : "succeeded",
-                            lcb_buf_str(&detail), &ignored);
-    print_summary(ctx, rid, &t, p);
+    lcb_ssm_plan_apply(&t, ctx->aws, p, lcb_cmd_config_restore_progress(ctx));
+    lcb_restore_tally_fill(&t, NULL, b->id, counts, LCB_ARRAY_SIZE(counts), &p->extra);
+    for (i = 0; i < p->extra.n && !ctx->json; i++)
+        fprintf(ctx->out, "kept %s (not in the backup)\n", p->extra.items[i]);
+    lcb_cmd_config_restore_end(ctx, rid, &t, counts, LCB_ARRAY_SIZE(counts));
     if (t.failed)
         rc = lcb_err_set(&ctx->err, LCB_EPARTIAL, "%zu of %zu parameter changes failed "
                          "(listed above; `lcbackup show %s`)", t.failed, p->n, rid);
-    lcb_buf_release(&detail);
     lcb_restore_tally_release(&t);
     return rc;
 }
