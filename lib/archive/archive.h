@@ -67,6 +67,11 @@ void lcb_archive_writer_set_mtime(struct lcb_archive_writer *w, time_t mtime);
  * JSON), or the sink's error. After any failure the writer refuses everything: abort the upload. */
 int lcb_archive_writer_add(struct lcb_archive_writer *w, const char *name, const void *data,
                            size_t len, struct lcb_err *err);
+/* lcb_archive_writer_add for a ".json" array the caller has already checked with lcb_jsonscan
+ * (the broker export splits pages in that pass), items its element count: not checked again. */
+int lcb_archive_writer_add_checked(struct lcb_archive_writer *w, const char *name,
+                                   const void *data, size_t len, int64_t items,
+                                   struct lcb_err *err);
 /* The streamed variant: begin an entry of size bytes (LCB_ARCHIVE_SIZE_UNKNOWN: the data is
  * spooled to an unlinked temporary file until end), write its data in pieces, end it. Errors as
  * lcb_archive_writer_add, plus LCB_EUSAGE when the data written differs from size and LCB_EIO

@@ -2,7 +2,10 @@
 #include "jsonscan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../core/mem.h"
 
 enum {
     S_VALUE,     /* a value must come (top level, after '[' ... ',', after ':') */
@@ -47,6 +50,65 @@ lcb_jsonscan_init(struct lcb_jsonscan *s)
     memset(s, 0, sizeof(*s));
     s->state = S_VALUE;
     s->items = -1;
+}
+
+void
+lcb_jsonscan_index(struct lcb_jsonscan *s, struct lcb_jsonscan_index *ix, const char *member)
+{
+    s->ix = ix;
+    ix->n = 0;
+    s->member = member;
+    s->member_len = strlen(member);
+}
+
+void
+lcb_jsonscan_index_release(struct lcb_jsonscan_index *ix)
+{
+    free(ix->items);
+    memset(ix, 0, sizeof(*ix));
+}
+
+/* In index mode, at depth 2 inside an element object of the top-level array. */
+static int
+in_element(const struct lcb_jsonscan *s)
+{
+    return s->ix && s->depth == 2 && s->stack[0] == '[' && s->stack[1] == '{';
+}
+
+static void
+element_begin(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
+{
+    struct lcb_jsonscan_index *ix = s->ix;
+    struct lcb_jsonscan_item *it;
+
+    if (ix->n == ix->cap) {
+        ix->cap = ix->cap ? ix->cap * 2 : 1024;
+        ix->items = lcb_xrealloc(ix->items, ix->cap * sizeof(*ix->items));
+    }
+    it = &ix->items[ix->n++];
+    memset(it, 0, sizeof(*it));
+    it->start = (size_t)at;
+    it->is_object = c == '{';
+    s->member_next = 0;
+}
+
+/* A string at depth 2 ended at byte at (its closing quote): a key that names the member, or the
+ * member's value. */
+static void
+element_string_end(struct lcb_jsonscan *s, uint64_t at)
+{
+    struct lcb_jsonscan_item *it = &s->ix->items[s->ix->n - 1];
+    size_t len = (size_t)at - s->str_start;
+
+    if (s->in_key) {
+        s->member_next = len == s->member_len && !s->str_escaped &&
+                         memcmp(s->base + s->str_start, s->member, len) == 0;
+    } else if (s->member_next) {
+        it->key_start = s->str_start;
+        it->key_end = (size_t)at;
+        it->key_escaped = s->str_escaped;
+        s->member_next = 0;
+    }
 }
 
 static int
@@ -99,6 +161,8 @@ close_level(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
     if (s->depth == 0 || s->stack[s->depth - 1] != (c == ']' ? '[' : '{'))
         return fail(s, at, "mismatched closing bracket");
     s->depth--;
+    if (s->ix && s->depth == 1 && s->stack[0] == '[' && c == '}')
+        s->ix->items[s->ix->n - 1].end = (size_t)at + 1;
     end_value(s);
     return 1;
 }
@@ -106,8 +170,15 @@ close_level(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
 static int
 begin_value(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
 {
-    if (s->depth == 1 && s->stack[0] == '[')
+    if (s->depth == 1 && s->stack[0] == '[') {
         s->items++;
+        if (s->ix)
+            element_begin(s, c, at);
+    } else if (in_element(s)) {
+        s->member_next &= c == '"'; /* the member's value must be a string */
+        s->str_start = (size_t)at + 1;
+        s->str_escaped = 0;
+    }
     switch (c) {
     case '{':
     case '[':
@@ -166,6 +237,8 @@ in_string(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
 {
     switch (s->state) {
     case S_STRING:
+        if (c == '"' && in_element(s))
+            element_string_end(s, at);
         if (c == '"') {
             if (s->in_key)
                 s->state = S_COLON;
@@ -173,6 +246,7 @@ in_string(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
                 end_value(s);
         } else if (c == '\\') {
             s->state = S_ESCAPE;
+            s->str_escaped = 1;
         } else if (c < 0x20) {
             return fail(s, at, "control character in a string");
         } else if (c >= 0x80) {
@@ -259,6 +333,10 @@ structural(struct lcb_jsonscan *s, unsigned char c, uint64_t at)
             return fail(s, at, "expected an object key");
         s->in_key = 1;
         s->state = S_STRING;
+        if (in_element(s)) {
+            s->str_start = (size_t)at + 1;
+            s->str_escaped = 0;
+        }
         return 1;
     case S_COLON:
         if (c != ':')
@@ -315,6 +393,11 @@ lcb_jsonscan_feed(struct lcb_jsonscan *s, const void *data, size_t len)
 
     if (s->state == S_FAILED)
         return -1;
+    if (s->ix) {
+        if (s->offset != 0)
+            return fail(s, s->offset, "an indexed input must come in one piece");
+        s->base = p;
+    }
     while (i < len) {
         switch (s->state) { /* fast paths: runs of bytes that do not change the state */
         case S_STRING:

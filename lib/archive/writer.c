@@ -29,6 +29,7 @@ struct lcb_archive_writer {
     int64_t size;               /* declared, or LCB_ARCHIVE_SIZE_UNKNOWN */
     uint64_t written;
     int is_json;
+    int64_t checked_items; /* >= 0: JSON the caller checked, with this many array elements */
     struct lcb_jsonscan scan;
     FILE *spool;
     int failed;
@@ -142,6 +143,7 @@ lcb_archive_writer_begin(struct lcb_archive_writer *w, const char *name, int64_t
     w->size = size;
     w->written = 0;
     w->is_json = has_suffix(name, ".json");
+    w->checked_items = -1;
     lcb_jsonscan_init(&w->scan);
     return 0;
 }
@@ -224,10 +226,29 @@ lcb_archive_writer_end(struct lcb_archive_writer *w, struct lcb_err *err)
     lcb_sha256_final(w->entry, d);
     lcb_hex(d, sizeof(d), hex);
     if (lcb_manifest_entry_add(&w->seen, w->name, w->written, hex,
-                               w->is_json ? w->scan.items : -1, err) < 0)
+                               w->checked_items >= 0 ? w->checked_items
+                               : w->is_json           ? w->scan.items
+                                                      : -1,
+                               err) < 0)
         return failed(w, err, w->name);
     free(w->name);
     w->name = NULL;
+    return 0;
+}
+
+int
+lcb_archive_writer_add_checked(struct lcb_archive_writer *w, const char *name, const void *data,
+                               size_t len, int64_t items, struct lcb_err *err)
+{
+    if (!has_suffix(name, ".json") || items < 0)
+        return lcb_err_set(err, LCB_EUSAGE, "archive entry \"%.200s\": only a .json array can "
+                           "come checked", name);
+    if (lcb_archive_writer_begin(w, name, (int64_t)len, err) < 0)
+        return -1;
+    w->is_json = 0; /* the caller's lcb_jsonscan pass accepted it */
+    w->checked_items = items;
+    if (lcb_archive_writer_write(w, data, len, err) < 0 || lcb_archive_writer_end(w, err) < 0)
+        return -1;
     return 0;
 }
 

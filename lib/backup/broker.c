@@ -84,7 +84,9 @@ on_page(void *ud, const char *type, int page_no, const char *json, size_t len, s
     lcb_buf_adds(&r->name, "entities/");
     lcb_manifest_name_encode(&r->name, type);
     lcb_buf_addf(&r->name, "/%06d.json", page_no);
-    if (lcb_archive_writer_add(r->w, lcb_buf_str(&r->name), json, len, err) < 0)
+    /* lcb_ngsi_export_type hands over pages it checked while splitting them */
+    if (lcb_archive_writer_add_checked(r->w, lcb_buf_str(&r->name), json, len, (int64_t)n,
+                                       err) < 0)
         return lcb_wrap(err, "archive %s", lcb_buf_str(&r->name));
     lcb_manifest_count_add(&r->m, type, n);
     progress(r);

@@ -36,7 +36,7 @@ struct slot {
     struct lcb_http_header h[4];
     struct lcb_http_req req;
     struct lcb_http_resp resp;
-    struct ngsi_page page; /* the answer's entities, as byte ranges of resp.body */
+    struct lcb_jsonscan_index page; /* the answer's entities, as byte ranges of resp.body */
     long long count;       /* NGSILD-Results-Count of this answer, -1 when absent */
 };
 
@@ -119,6 +119,7 @@ judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_e
 {
     const char *c;
     char what[96], why[128];
+    int cut;
 
     snprintf(what, sizeof(what), "page at offset %lld of %s", s->offset, xs->type);
     if (req_err->code == LCB_EINTR)
@@ -131,7 +132,11 @@ judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_e
             return 1;
         }
         s->page.n = 0;
-        lcb_err_set(err, LCB_ETEMP, "%s: the answer is not a complete JSON array (%s)", what, why);
+        /* a cut body is the network's (retried, then temporary); bad syntax is the broker's:
+         * retried too, in case a byte was flipped on the way, then corrupt (exit 65) */
+        cut = strstr(why, "unexpected end") || strstr(why, "no JSON value");
+        lcb_err_set(err, cut ? LCB_ETEMP : LCB_ECORRUPT,
+                    "%s: the answer is not a complete JSON array (%s)", what, why);
     } else if (req_err->code == LCB_OK && ngsi_limit_refused(&s->resp)) {
         return 2; /* the caller shrinks the page size */
     } else if (req_err->code == LCB_OK && !ngsi_retryable(s->resp.status)) {
@@ -320,6 +325,10 @@ drain(struct xs *xs, struct lcb_err *err)
                 xs->end = 1;
             }
             slot_clear(s);
+            /* the freed slot asks for the next page before the following ready page is handed
+             * over: the broker works while we do, instead of idling through a run of pages */
+            if (fill(xs, err) < 0)
+                return -1;
             progressed = 1;
         }
     }

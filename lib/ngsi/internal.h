@@ -4,6 +4,7 @@
 #ifndef LCB_NGSI_INTERNAL_H
 #define LCB_NGSI_INTERNAL_H
 
+#include "../archive/jsonscan.h"
 #include "../core/buf.h"
 #include "../ext/http.h"
 #include "ngsi.h"
@@ -43,23 +44,18 @@ int ngsi_limit_refused(const struct lcb_http_resp *r);
  * supported maximum limit is 100", "must be an integer value <= 1000"), else half of limit. */
 int ngsi_smaller_limit(const struct lcb_http_resp *r, int limit);
 /* A page's elements (page.c): byte ranges in the body and each one's top-level "id". */
-struct ngsi_item {
-    size_t start, end;       /* the element's bytes */
-    size_t id_start, id_end; /* the id string's content, between the quotes; id_end 0: no id */
-    int id_escaped;
-};
-struct ngsi_page {
-    struct ngsi_item *items;
-    size_t n, cap;
-};
-/* Split a page (a JSON array of objects) into its elements without building a tree; its structure
- * is checked (a cut body fails), the rest of the syntax is the archive writer's to check.
- * Returns 0, or -1 with why ("byte 812: unterminated string"). */
-int ngsi_page_split(struct ngsi_page *pg, const char *body, size_t len, char *why, size_t whylen);
+/* A page of entities is split by lcb_jsonscan's index mode (lib/archive/jsonscan.h): items[k] are
+ * its elements' byte ranges, key_* the string value of their "id" member. */
+/* Split a page (a JSON array of objects) into its elements without building a tree, in the same
+ * pass that checks its whole syntax (RFC 8259, UTF-8): a cut or corrupt body fails, and what
+ * passes can be archived without another check. Returns 0, or -1 with why ("byte 812:
+ * unterminated string"). */
+int ngsi_page_split(struct lcb_jsonscan_index *pg, const char *body, size_t len, char *why,
+                    size_t whylen);
 /* The id of element k as a string in out (escapes decoded), or NULL when it has no string id. */
-const char *ngsi_page_id(const struct ngsi_page *pg, const char *body, size_t k,
+const char *ngsi_page_id(const struct lcb_jsonscan_index *pg, const char *body, size_t k,
                          struct lcb_buf *out);
-void ngsi_page_release(struct ngsi_page *pg);
+void ngsi_page_release(struct lcb_jsonscan_index *pg);
 /* URL-encode a query parameter value. */
 void ngsi_qenc(struct lcb_buf *out, const char *s);
 

@@ -50,7 +50,8 @@ int lcb_ngsi_discover_types(struct lcb_ngsi *n, struct lcb_strlist *out, struct 
 
 /* ---- export -------------------------------------------------------------------------------- */
 
-/* A page of entities, deduplicated: json is a JSON array (as received when nothing was dropped). */
+/* A page of entities, deduplicated: json is a JSON array (as received when nothing was dropped),
+ * its whole syntax checked (RFC 8259, UTF-8) and holding nentities objects. */
 typedef int (*lcb_ngsi_page_fn)(void *ud, const char *type, int page_no, const char *json,
                                 size_t len, size_t nentities, struct lcb_err *err);
 

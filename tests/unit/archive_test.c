@@ -209,6 +209,38 @@ test_round_trip(void)
     lcb_buf_release(&mt);
 }
 
+/* A page the caller checked while splitting it goes in without a second scan, its element count
+ * as given in the manifest; only .json arrays can come checked. The archive still reads back
+ * with every check. */
+static void
+test_add_checked(void)
+{
+    struct lcb_archive_writer *w;
+    struct lcb_manifest m;
+    struct lcb_archive_totals wt, rt;
+    struct lcb_buf arc = LCB_BUF_INIT;
+    struct lcb_err err;
+    const struct lcb_manifest_entry *e;
+
+    CHECK_INT(lcb_archive_writer_new(&w, buf_sink, &arc, 3, 0, &err), 0);
+    lcb_manifest_init(&m, "broker");
+    lcb_manifest_count_add(&m, "Building", 5);
+    CHECK_INT(lcb_archive_writer_add_checked(w, "blob.bin", "[]", 2, 0, &err), -1);
+    CHECK_INT(err.code, LCB_EUSAGE);
+    CHECK_INT(lcb_archive_writer_add_checked(w, "entities/Building/000001.json", page1,
+                                             strlen(page1), 3, &err), 0);
+    CHECK_INT(lcb_archive_writer_add(w, "entities/Building/000002.json", page2, strlen(page2),
+                                     &err), 0);
+    CHECK_INT(lcb_archive_writer_finish(w, &m, &wt, &err), 0);
+    e = lcb_manifest_entry_find(&m, "entities/Building/000001.json");
+    CHECK(e != NULL && e->items == 3);
+    lcb_archive_writer_free(w);
+    lcb_manifest_release(&m);
+    CHECK_INT(read_all(&arc, 0, LCB_ARCHIVE_CHECK_JSON, NULL, &rt, &err), 0);
+    CHECK_STR(rt.sha256, wt.sha256);
+    lcb_buf_release(&arc);
+}
+
 /* Reading only part of an entry, or none of it, still hashes all of it. */
 static void
 test_partial_reads_and_verify(void)
@@ -801,6 +833,7 @@ main(void)
 {
     fill_blob();
     RUN(test_round_trip);
+    RUN(test_add_checked);
     RUN(test_partial_reads_and_verify);
     RUN(test_gnu_tar_extracts);
     RUN(test_flip_every_byte);

@@ -122,11 +122,49 @@ test_agrees_with_cjson(void)
     }
 }
 
+/* Index mode: element ranges and the named member's string value, at the top level of each
+ * element object only, in the pass that checks the syntax. */
+static void
+test_index(void)
+{
+    static const char text[] =
+        "[{\"a\":{\"id\":\"inner\"},\"id\":\"x\\\"y\"}, 7 ,{\"id\":3,\"k\":\"id\"},"
+        "{\"ids\":\"no\",\"id\":\"z\"}]";
+    struct lcb_jsonscan s;
+    struct lcb_jsonscan_index ix = { 0 };
+    const struct lcb_jsonscan_item *it;
+
+    lcb_jsonscan_init(&s);
+    lcb_jsonscan_index(&s, &ix, "id");
+    CHECK_INT(lcb_jsonscan_feed(&s, text, strlen(text)), 0);
+    CHECK_INT(lcb_jsonscan_end(&s), 0);
+    CHECK_INT((int)s.items, 4);
+    CHECK_INT((int)ix.n, 4);
+    it = &ix.items[0];
+    CHECK(it->is_object && text[it->start] == '{' && text[it->end - 1] == '}' &&
+          text[it->end] == ',');
+    CHECK_INT((int)(it->key_end - it->key_start), 4); /* x\"y as written, not "inner" */
+    CHECK(strncmp(text + it->key_start, "x\\\"y", 4) == 0 && it->key_escaped);
+    CHECK(!ix.items[1].is_object && text[ix.items[1].start] == '7');
+    CHECK(ix.items[2].is_object && ix.items[2].key_end == 0); /* a number, and "id" as a value */
+    it = &ix.items[3];
+    CHECK(strncmp(text + it->key_start, "z\"", 2) == 0 && !it->key_escaped);
+    CHECK_INT((int)(it->end), (int)strlen(text) - 1);
+    /* the index needs the input in one piece */
+    lcb_jsonscan_init(&s);
+    lcb_jsonscan_index(&s, &ix, "id");
+    CHECK_INT(lcb_jsonscan_feed(&s, "[{", 2), 0);
+    CHECK_INT(lcb_jsonscan_feed(&s, "}]", 2), -1);
+    CHECK(strstr(s.error, "one piece") != NULL);
+    lcb_jsonscan_index_release(&ix);
+}
+
 int
 main(void)
 {
     RUN(test_vectors);
     RUN(test_items_and_errors);
     RUN(test_agrees_with_cjson);
+    RUN(test_index);
     return harness_done();
 }

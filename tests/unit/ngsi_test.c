@@ -173,8 +173,11 @@ test_page_split(void)
     static const char *const bad[] = {
         "", "{}", "[1]", "[{\"id\":\"a\"}", "[{\"id\":\"a\"},]", "[{\"id\":\"a\"}] x",
         "[{\"id\":\"a\"]}", "[{\"id\":\"a", "[{\"id\":\"a\"}]]", "[{\"id\":\"a\"} {}]",
+        /* the split checks the whole syntax, as the archive writer no longer does for pages */
+        "[{\"id\":\"a\",\"n\":01}]", "[{\"id\":\"a\",\"b\":tru}]", "[{\"id\":\"\xff\"}]",
+        "[{\"id\":\"a\",\"n\":1.}]", "[{\"id\":\"a\\q\"}]",
     };
-    struct ngsi_page pg;
+    struct lcb_jsonscan_index pg;
     struct lcb_buf id = LCB_BUF_INIT;
     char why[128];
     size_t i;
