@@ -7,6 +7,7 @@
 
 #include "../core/clock.h"
 #include "../core/mem.h"
+#include "../core/tmp.h"
 #include "../ext/arc.h"
 #include "../ext/zst.h"
 #include "archive.h"
@@ -132,7 +133,11 @@ lcb_archive_writer_begin(struct lcb_archive_writer *w, const char *name, int64_t
     if (size < 0 && size != LCB_ARCHIVE_SIZE_UNKNOWN)
         return lcb_err_set(err, LCB_EUSAGE, "archive entry \"%.200s\": negative size", name);
     if (size == LCB_ARCHIVE_SIZE_UNKNOWN) {
-        w->spool = tmpfile();
+        int fd = lcb_tmp_open(NULL, "entry"); /* tmpfile() would ignore TMPDIR */
+
+        w->spool = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+        if (fd >= 0 && !w->spool)
+            close(fd);
         if (!w->spool)
             return lcb_err_sys(err, LCB_EIO, errno, "archive entry \"%.200s\": temporary file",
                                name);

@@ -11,6 +11,7 @@
 #include "../core/log.h"
 #include "../core/mem.h"
 #include "../core/sig.h"
+#include "../core/tmp.h"
 #include "../ext/crypto.h"
 
 #define MAX_IN_FLIGHT 8
@@ -60,9 +61,7 @@ struct lcb_s3_stream {
 static const char *
 spool_dir_of(const struct lcb_s3_stream_opts *opts)
 {
-    const char *d = opts && opts->spool_dir ? opts->spool_dir : getenv("TMPDIR");
-
-    return d && *d ? d : "/tmp";
+    return opts && opts->spool_dir ? opts->spool_dir : lcb_tmp_dir();
 }
 
 static void
@@ -84,16 +83,9 @@ open_spools(struct lcb_s3_stream *s, const char *dir)
 {
     int i, e = 0;
 
-    for (i = 0; i <= s->in_flight && !e; i++) {
-        char *path = lcb_xasprintf("%s/lcbackup-part-XXXXXX", dir);
-
-        s->slots[i].fd = mkostemp(path, O_CLOEXEC);
-        if (s->slots[i].fd < 0)
+    for (i = 0; i <= s->in_flight && !e; i++)
+        if ((s->slots[i].fd = lcb_tmp_open(dir, "part")) < 0)
             e = errno;
-        else if (unlink(path) < 0)
-            e = errno;
-        free(path);
-    }
     if (e)
         close_spools(s);
     return e;

@@ -7,6 +7,7 @@
 
 #include "../core/log.h"
 #include "../core/mem.h"
+#include "../core/tmp.h"
 #include "../ext/crypto.h"
 #include "../ext/db.h"
 
@@ -171,14 +172,6 @@ bloom_maybe(const struct lcb_idset_disk *d, const uint64_t *pair)
     return 1;
 }
 
-static const char *
-tmp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-
-    return dir && *dir ? dir : "/tmp";
-}
-
 /* The on-disk index: journal and syncs off (it dies with the process anyway), a 1 MiB cache. */
 static int
 disk_open(struct lcb_idset *s, struct lcb_err *err)
@@ -186,7 +179,7 @@ disk_open(struct lcb_idset *s, struct lcb_err *err)
     struct lcb_idset_disk *d = lcb_xcalloc(1, sizeof(*d));
     size_t bloom_bytes = s->max_cap * 16 / 4;
 
-    d->dir = lcb_xstrdup(tmp_dir());
+    d->dir = lcb_xstrdup(lcb_tmp_dir());
     if (lcb_db_open_temp(&d->db, d->dir, err) < 0 ||
         lcb_db_exec(d->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
                     "PRAGMA cache_size = -1024;"

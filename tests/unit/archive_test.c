@@ -209,6 +209,24 @@ test_round_trip(void)
     lcb_buf_release(&mt);
 }
 
+/* An entry of unknown size is spooled in $TMPDIR, as every temporary file: an unusable TMPDIR
+ * is named in the error (tmpfile() used to ignore it). */
+static void
+test_spool_tmpdir(void)
+{
+    struct lcb_archive_writer *w;
+    struct lcb_buf arc = LCB_BUF_INIT;
+    struct lcb_err err;
+
+    setenv("TMPDIR", "/nonexistent/lcb-tmp", 1);
+    CHECK_INT(lcb_archive_writer_new(&w, buf_sink, &arc, 3, 0, &err), 0);
+    CHECK_INT(lcb_archive_writer_begin(w, "blob.bin", LCB_ARCHIVE_SIZE_UNKNOWN, &err), -1);
+    CHECK_INT(err.code, LCB_EIO);
+    lcb_archive_writer_free(w);
+    unsetenv("TMPDIR");
+    lcb_buf_release(&arc);
+}
+
 /* A page the caller checked while splitting it goes in without a second scan, its element count
  * as given in the manifest; only .json arrays can come checked. The archive still reads back
  * with every check. */
@@ -834,6 +852,7 @@ main(void)
     fill_blob();
     RUN(test_round_trip);
     RUN(test_add_checked);
+    RUN(test_spool_tmpdir);
     RUN(test_partial_reads_and_verify);
     RUN(test_gnu_tar_extracts);
     RUN(test_flip_every_byte);

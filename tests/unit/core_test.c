@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../lib/core/buf.h"
@@ -10,6 +11,7 @@
 #include "../../lib/core/log.h"
 #include "../../lib/core/opt.h"
 #include "../../lib/core/secret.h"
+#include "../../lib/core/tmp.h"
 #include "harness.h"
 
 #define S(x) ((char *)(x)) /* argv strings are writable in real life */
@@ -245,6 +247,30 @@ test_log_json(void)
     unlink(path);
 }
 
+/* Temporary files go to $TMPDIR (else /tmp), mode 0600, and never show in the directory. */
+static void
+test_tmp(void)
+{
+    char dir[] = "/tmp/lcb-core-tmp-XXXXXX";
+    struct stat st;
+    int fd;
+
+    CHECK(mkdtemp(dir) != NULL);
+    setenv("TMPDIR", dir, 1);
+    CHECK_STR(lcb_tmp_dir(), dir);
+    fd = lcb_tmp_open(NULL, "test");
+    CHECK(fd >= 0);
+    CHECK(fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_nlink == 0);
+    CHECK_INT(write(fd, "abc", 3), 3);
+    close(fd);
+    CHECK(rmdir(dir) == 0); /* empty: the file was unlinked at once */
+    CHECK_INT(lcb_tmp_open(NULL, "test"), -1); /* the directory is gone */
+    setenv("TMPDIR", "", 1);
+    CHECK_STR(lcb_tmp_dir(), "/tmp");
+    unsetenv("TMPDIR");
+    CHECK_STR(lcb_tmp_dir(), "/tmp");
+}
+
 int
 main(void)
 {
@@ -259,5 +285,6 @@ main(void)
     RUN(test_redaction);
     RUN(test_secret_binary);
     RUN(test_log_json);
+    RUN(test_tmp);
     return harness_done();
 }
