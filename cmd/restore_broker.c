@@ -29,7 +29,7 @@ const char cmd_restore_broker_usage[] =
     "\n"
     "  --to URL       the target broker (default: the backup's target in the policy)\n"
     "  --tenant T     NGSILD-Tenant to write into (default: the archive's tenant)\n"
-    "  --types T,...  only these entity types (as named in the archive)\n"
+    "  --types T,...  only these entity types (in full, or the last part: Streetlight)\n"
     "  --mode M       upsert (default: create or replace each entity), create-only (fail on\n"
     "                 existing entities), replace (delete, then create)\n"
     "  --batch N      entities per batch request (default 100)\n"
@@ -225,7 +225,9 @@ run(struct lcb_ctx *ctx, struct flags *f, const struct lcb_backup *b, struct lcb
     memset(&st, 0, sizeof(st));
     memset(&cs, 0, sizeof(cs));
     memset(&nc, 0, sizeof(nc));
-    if (parse_mode(ctx, f->mode, &req.mode) < 0 || target_url(ctx, f, b, &url, &production) < 0)
+    if (parse_mode(ctx, f->mode, &req.mode) < 0 ||
+        lcb_broker_resolve_types(&f->types, b->manifest, &ctx->err) < 0 ||
+        target_url(ctx, f, b, &url, &production) < 0)
         goto out;
     if (production && !f->yes && !f->dry_run) {
         lcb_err_set(&ctx->err, LCB_EUSAGE, "target '%s' is production: check with --dry-run, "

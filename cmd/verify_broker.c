@@ -18,7 +18,7 @@ const char cmd_verify_broker_usage[] =
     "\n"
     "  --against URL  the broker to compare with\n"
     "  --tenant T     its NGSILD-Tenant\n"
-    "  --types T,...  only these entity types\n";
+    "  --types T,...  only these entity types (in full, or the last part: Streetlight)\n";
 
 int
 cmd_verify_broker(struct lcb_ctx *ctx, int argc, char **argv)
@@ -50,6 +50,7 @@ cmd_verify_broker(struct lcb_ctx *ctx, int argc, char **argv)
     nc.tenant = tenant;
     if (lcb_ngsi_new(&ngsi, lcb_aws_http(ctx->aws), &nc, &ctx->err) < 0 ||
         lcb_cmd_open_broker_archive(ctx, ids.items[0], &b, &src) < 0 ||
+        lcb_broker_resolve_types(&types, b.manifest, &ctx->err) < 0 ||
         lcb_broker_compare(ngsi, &types, &src, &cs, &ctx->err) < 0)
         goto out;
     if (ctx->json)

@@ -224,3 +224,67 @@ lcb_broker_compare(struct lcb_ngsi *ngsi, const struct lcb_strlist *types,
     rc = for_each_page(src, types, compare_page, &c, err);
     return rc;
 }
+
+/* type is short, and full ends with it right after a '/', '#' or ':' */
+static int
+short_name_of(const char *full, const char *type)
+{
+    size_t fl = strlen(full), tl = strlen(type);
+
+    return tl < fl && strcmp(full + fl - tl, type) == 0 && strchr("/#:", full[fl - tl - 1]);
+}
+
+static int
+resolve_one(const struct lcb_manifest *m, const char *type, const char **out, struct lcb_err *err)
+{
+    struct lcb_buf held = LCB_BUF_INIT;
+    size_t i, fits = 0;
+
+    *out = NULL;
+    for (i = 0; i < m->ncounts; i++) {
+        if (strcmp(m->counts[i].type, type) == 0) {
+            *out = m->counts[i].type;
+            return 0;
+        }
+        if (short_name_of(m->counts[i].type, type) && fits++ == 0)
+            *out = m->counts[i].type;
+    }
+    if (fits == 1)
+        return 0;
+    for (i = 0; i < m->ncounts; i++)
+        if (fits == 0 || short_name_of(m->counts[i].type, type))
+            lcb_buf_addf(&held, "%s%s (%llu)", held.len ? ", " : "", m->counts[i].type,
+                         (unsigned long long)m->counts[i].n);
+    lcb_err_set(err, LCB_EUSAGE, fits ? "type '%s' fits several types of this backup: %s; name "
+                "one in full" : "type '%s' is not in this backup, which holds %s", type,
+                held.len ? lcb_buf_str(&held) : "no entities");
+    lcb_buf_release(&held);
+    return -1;
+}
+
+int
+lcb_broker_resolve_types(struct lcb_strlist *types, const char *manifest, struct lcb_err *err)
+{
+    struct lcb_strlist named = LCB_STRLIST_INIT;
+    struct lcb_manifest m;
+    const char *full;
+    size_t i;
+    int rc = 0;
+
+    if (!types->n || !manifest)
+        return 0;
+    if (lcb_manifest_parse(&m, manifest, strlen(manifest), err) < 0)
+        return lcb_wrap(err, "the backup's manifest");
+    for (i = 0; i < types->n && rc == 0; i++)
+        if ((rc = resolve_one(&m, types->items[i], &full, err)) == 0 &&
+            !lcb_strlist_has(&named, full))
+            lcb_strlist_add(&named, full);
+    if (rc == 0) {
+        lcb_strlist_release(types);
+        *types = named;
+    } else {
+        lcb_strlist_release(&named);
+    }
+    lcb_manifest_release(&m);
+    return rc;
+}

@@ -46,6 +46,13 @@ struct lcb_broker_compare_stats {
 void lcb_broker_restore_stats_release(struct lcb_broker_restore_stats *s);
 void lcb_broker_compare_stats_release(struct lcb_broker_compare_stats *s);
 
+/* Name the entity types of types as the backup does (its manifest's counts, JSON text): a type
+ * named in full stays; a short name ("Streetlight") becomes the one archived type whose last
+ * segment (after '/', '#' or ':') it is. Returns 0, or -1 (LCB_EUSAGE: a type the backup does not
+ * hold, or a short name that fits several, the error listing what the backup holds; LCB_ECORRUPT:
+ * an unreadable manifest). */
+int lcb_broker_resolve_types(struct lcb_strlist *types, const char *manifest, struct lcb_err *err);
+
 /* Write the archive's entities (second pass: the caller verified it first). A dry run is the
  * same run with req->ngsi's writes only shown (lcb_ngsi_dry_run): the same batches, nothing
  * written. Returns 0 (check stats->failed), or -1 when the archive or the broker failed outright. */

@@ -105,6 +105,20 @@ assert_eq "$(grep '^POST ' "$T/dry.out" | grep -vc ": $SL[^ ]* \.\. $SL")" 0 \
     "--types: every batch shown holds Streetlights only"
 assert_grep "^$STREETLIGHT $NS$" "$T/dry.out" "--types: the count per type is that type's"
 assert_eq "$(grep -Ec '^[^ ]+ [0-9]+$' "$T/dry.out")" 1 "--types: no other type is counted"
+# the short name selects the same requests; an unknown type stops before anything, naming the types
+cp "$T/dry.out" "$T/full.out"
+expect_code 0 "--types by its short name" lcb restore broker --dry-run --to "$LCSIM_BROKER_URL" \
+    --tenant typed --batch 70 --types Streetlight "$ID"
+cmp -s "$OUT" "$T/full.out" && pass "--types Streetlight: the same requests as the full name" ||
+    fail "--types Streetlight: the same requests as the full name" "$(diff "$OUT" "$T/full.out" | head -5)"
+before=$(restores)
+sim_ctl DELETE /broker/requests >/dev/null
+expect_code 64 "--types with a type the backup does not hold" lcb restore broker \
+    --to "$LCSIM_BROKER_URL" --tenant typed --types Streetlights "$ID"
+assert_grep "type 'Streetlights' is not in this backup, which holds .*Streetlight \([0-9]+\)" "$ERR" \
+    "the error lists the types the backup holds"
+assert_eq "$(nrequests)" 0 "nothing was sent to the broker"
+assert_eq "$(restores)" "$before" "no restore was recorded"
 
 # --json: the same requests, machine-readable, beside the existing keys
 sim_ctl DELETE /broker/requests >/dev/null
