@@ -51,12 +51,6 @@ kv_release(struct kvlist *l)
     l->n = l->nown = 0;
 }
 
-struct sums {
-    char sha_hex[LCB_SHA256_HEX];
-    char sha_b64[48];
-    char md5_b64[32];
-};
-
 static void
 b64_into(char *dst, size_t size, const unsigned char *raw, size_t len)
 {
@@ -67,16 +61,23 @@ b64_into(char *dst, size_t size, const unsigned char *raw, size_t len)
     lcb_buf_release(&b);
 }
 
+void
+lcb_s3_sums_from_digests(struct lcb_s3_sums *s, const unsigned char sha[LCB_SHA256_LEN],
+                         const unsigned char md5[LCB_MD5_LEN])
+{
+    lcb_hex(sha, LCB_SHA256_LEN, s->sha_hex);
+    b64_into(s->sha_b64, sizeof(s->sha_b64), sha, LCB_SHA256_LEN);
+    b64_into(s->md5_b64, sizeof(s->md5_b64), md5, LCB_MD5_LEN);
+}
+
 static void
-compute_sums(struct sums *s, const void *data, size_t len)
+compute_sums(struct lcb_s3_sums *s, const void *data, size_t len)
 {
     unsigned char sha[LCB_SHA256_LEN], md5[LCB_MD5_LEN];
 
     lcb_sha256(data, len, sha);
-    lcb_hex(sha, sizeof(sha), s->sha_hex);
-    b64_into(s->sha_b64, sizeof(s->sha_b64), sha, sizeof(sha));
     lcb_md5(data, len, md5);
-    b64_into(s->md5_b64, sizeof(s->md5_b64), md5, sizeof(md5));
+    lcb_s3_sums_from_digests(s, sha, md5);
 }
 
 static void
@@ -114,7 +115,7 @@ req_lists(struct lcb_aws_req *req, const struct kvlist *query, const struct kvli
 
 /* A buffer body with its Content-MD5 (and the signed payload hash). */
 static void
-req_xml_body(struct lcb_aws_req *req, struct kvlist *headers, struct sums *s,
+req_xml_body(struct lcb_aws_req *req, struct kvlist *headers, struct lcb_s3_sums *s,
              const struct lcb_buf *body)
 {
     compute_sums(s, body->ptr, body->len);
@@ -265,7 +266,7 @@ add_put_headers(struct kvlist *h, const struct lcb_s3_put_opts *o, struct lcb_er
 
 /* Point req at body; fill s for a buffer and add the integrity headers. */
 static void
-set_body(struct lcb_aws_req *req, struct kvlist *h, struct sums *s, const struct lcb_s3_body *b)
+set_body(struct lcb_aws_req *req, struct kvlist *h, struct lcb_s3_sums *s, const struct lcb_s3_body *b)
 {
     memset(s, 0, sizeof(*s));
     if (b->read) {
@@ -324,7 +325,7 @@ lcb_s3_put(struct lcb_s3_put_result *out, struct lcb_aws *aws, const char *bucke
     struct kvlist h = { 0 };
     struct lcb_aws_req req;
     struct lcb_aws_resp resp;
-    struct sums s;
+    struct lcb_s3_sums s;
     int rc = -1;
 
     req_init(&req, "PutObject", "PUT", bucket, key);
@@ -723,7 +724,7 @@ delete_batch(struct lcb_s3_delete_result *out, struct lcb_aws *aws, const char *
     struct lcb_aws_req req;
     struct lcb_aws_resp resp;
     struct lcb_xml *doc = NULL;
-    struct sums s;
+    struct lcb_s3_sums s;
     int rc = -1;
 
     lcb_aws_resp_init(&resp);
@@ -807,7 +808,7 @@ lcb_s3_part_prepare(struct lcb_s3_part_req *pr, const char *bucket, const char *
                     const char *upload_id, int number, const struct lcb_s3_body *body,
                     struct lcb_err *err)
 {
-    struct sums s;
+    struct lcb_s3_sums s;
     size_t nh = 0;
 
     memset(pr, 0, sizeof(*pr));
@@ -983,7 +984,7 @@ lcb_s3_mpu_complete(struct lcb_s3_put_result *out, struct lcb_aws *aws, const ch
     struct lcb_aws_req req;
     struct lcb_aws_resp resp;
     struct lcb_xml *doc = NULL;
-    struct sums s;
+    struct lcb_s3_sums s;
     int rc = -1;
 
     lcb_aws_resp_init(&resp);
@@ -1233,7 +1234,7 @@ lcb_s3_tagging_put(struct lcb_aws *aws, const char *bucket, const char *key,
     struct lcb_aws_req req;
     struct lcb_aws_resp resp;
     struct lcb_xmlw w;
-    struct sums s;
+    struct lcb_s3_sums s;
     size_t i;
     int rc = -1;
 

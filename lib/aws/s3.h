@@ -27,6 +27,7 @@
 
 #include "../core/buf.h"
 #include "../core/err.h"
+#include "../ext/crypto.h"
 #include "../ext/http.h"
 #include "aws.h"
 
@@ -47,6 +48,18 @@ struct lcb_s3_body {
     const char *sha256_b64; /* base64 SHA-256: x-amz-checksum-sha256 */
     const char *md5_b64;    /* base64 MD5: Content-MD5 */
 };
+
+/* The checksums an upload carries, as text: the hex SHA-256 (the signed payload hash), the base64
+ * SHA-256 (x-amz-checksum-sha256) and the base64 MD5 (Content-MD5). */
+struct lcb_s3_sums {
+    char sha_hex[LCB_SHA256_HEX];
+    char sha_b64[48];
+    char md5_b64[32];
+};
+
+/* The text of the digests of a body hashed while it was produced (a spooled part). */
+void lcb_s3_sums_from_digests(struct lcb_s3_sums *s, const unsigned char sha[LCB_SHA256_LEN],
+                              const unsigned char md5[LCB_MD5_LEN]);
 
 /* Options for PutObject and CreateMultipartUpload. Zero (or NULL) is "not sent". */
 struct lcb_s3_put_opts {

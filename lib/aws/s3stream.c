@@ -28,13 +28,6 @@ struct part_slot {
     struct lcb_aws_resp resp;
 };
 
-/* The checksums of a spooled part, computed while it was written. */
-struct part_sums {
-    char sha_hex[LCB_SHA256_HEX];
-    char sha_b64[48];
-    char md5_b64[32];
-};
-
 struct lcb_s3_stream {
     struct lcb_aws *aws;
     char *bucket;
@@ -175,21 +168,11 @@ spool_rewind(void *ud)
     return 0;
 }
 
-static void
-b64(char *out, size_t size, const unsigned char *data, size_t len)
-{
-    struct lcb_buf b = LCB_BUF_INIT;
-
-    lcb_base64_encode(&b, data, len);
-    snprintf(out, size, "%s", lcb_buf_str(&b));
-    lcb_buf_release(&b);
-}
-
 /* The body of the part in slot p: its buffer, or its spool file with the checksums kept while it
  * was written (sums holds their text until lcb_s3_part_prepare copies it). */
 static void
 part_body(struct lcb_s3_stream *s, struct part_slot *p, struct lcb_s3_body *body,
-          struct part_sums *sums)
+          struct lcb_s3_sums *sums)
 {
     unsigned char sha[LCB_SHA256_LEN], md5[LCB_MD5_LEN];
 
@@ -201,9 +184,7 @@ part_body(struct lcb_s3_stream *s, struct part_slot *p, struct lcb_s3_body *body
     }
     lcb_sha256_final(s->part_sha, sha);
     lcb_md5_final(s->part_md5, md5);
-    lcb_hex(sha, sizeof(sha), sums->sha_hex);
-    b64(sums->sha_b64, sizeof(sums->sha_b64), sha, sizeof(sha));
-    b64(sums->md5_b64, sizeof(sums->md5_b64), md5, sizeof(md5));
+    lcb_s3_sums_from_digests(sums, sha, md5);
     p->cursor = 0;
     p->read_errno = 0;
     body->read = spool_read;
@@ -423,7 +404,7 @@ send_part(struct lcb_s3_stream *s, struct lcb_err *err)
 {
     struct part_slot *p = s->cur, *next;
     struct lcb_s3_body body;
-    struct part_sums sums;
+    struct lcb_s3_sums sums;
 
     if (s->nparts >= LCB_S3_MAX_PARTS)
         return lcb_err_set(err, LCB_EREFUSED, "more than %d parts: raise the part size",

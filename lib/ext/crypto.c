@@ -89,31 +89,52 @@ lcb_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
         abort();
 }
 
+/* The incremental digests: one context, reset after each final so it can be reused. */
+static EVP_MD_CTX *
+ctx_new(const EVP_MD *md)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (!ctx || !EVP_DigestInit_ex(ctx, md, NULL))
+        abort(); /* only fails on out-of-memory inside OpenSSL */
+    return ctx;
+}
+
+static void
+ctx_update(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+    if (len && !EVP_DigestUpdate(ctx, data, len))
+        abort();
+}
+
+static void
+ctx_final(EVP_MD_CTX *ctx, const EVP_MD *md, unsigned char *out)
+{
+    unsigned int n = 0;
+
+    if (!EVP_DigestFinal_ex(ctx, out, &n) || !EVP_DigestInit_ex(ctx, md, NULL))
+        abort();
+}
+
 struct lcb_sha256 *
 lcb_sha256_new(void)
 {
     struct lcb_sha256 *c = lcb_xcalloc(1, sizeof(*c));
 
-    c->ctx = EVP_MD_CTX_new();
-    if (!c->ctx || !EVP_DigestInit_ex(c->ctx, md_sha256(), NULL))
-        abort();
+    c->ctx = ctx_new(md_sha256());
     return c;
 }
 
 void
 lcb_sha256_update(struct lcb_sha256 *c, const void *data, size_t len)
 {
-    if (len && !EVP_DigestUpdate(c->ctx, data, len))
-        abort();
+    ctx_update(c->ctx, data, len);
 }
 
 void
 lcb_sha256_final(struct lcb_sha256 *c, unsigned char out[LCB_SHA256_LEN])
 {
-    unsigned int n = 0;
-
-    if (!EVP_DigestFinal_ex(c->ctx, out, &n) || !EVP_DigestInit_ex(c->ctx, md_sha256(), NULL))
-        abort();
+    ctx_final(c->ctx, md_sha256(), out);
 }
 
 void
@@ -130,26 +151,20 @@ lcb_md5_new(void)
 {
     struct lcb_md5 *c = lcb_xcalloc(1, sizeof(*c));
 
-    c->ctx = EVP_MD_CTX_new();
-    if (!c->ctx || !EVP_DigestInit_ex(c->ctx, md_md5(), NULL))
-        abort();
+    c->ctx = ctx_new(md_md5());
     return c;
 }
 
 void
 lcb_md5_update(struct lcb_md5 *c, const void *data, size_t len)
 {
-    if (len && !EVP_DigestUpdate(c->ctx, data, len))
-        abort();
+    ctx_update(c->ctx, data, len);
 }
 
 void
 lcb_md5_final(struct lcb_md5 *c, unsigned char out[LCB_MD5_LEN])
 {
-    unsigned int n = 0;
-
-    if (!EVP_DigestFinal_ex(c->ctx, out, &n) || !EVP_DigestInit_ex(c->ctx, md_md5(), NULL))
-        abort();
+    ctx_final(c->ctx, md_md5(), out);
 }
 
 void

@@ -388,6 +388,29 @@ test_no_blind_retry(void)
     lcb_aws_resp_release(&resp);
 }
 
+/* Queue n UploadParts of "part data" to lcb/<prefix>-<i>, each tagged with its seen counter. */
+static void
+add_parts(struct lcb_aws_batch *b, struct lcb_aws_req *req, struct lcb_aws_resp *resp,
+          char (*keys)[32], int *seen, int n, const char *prefix)
+{
+    struct lcb_err err;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        memset(&req[i], 0, sizeof(req[i]));
+        snprintf(keys[i], sizeof(keys[i]), "%s-%d", prefix, i);
+        req[i].service = "s3";
+        req[i].operation = "UploadPart";
+        req[i].method = "PUT";
+        req[i].bucket = "lcb";
+        req[i].key = keys[i];
+        req[i].body = "part data";
+        req[i].body_len = 9;
+        lcb_aws_resp_init(&resp[i]);
+        CHECK_INT(lcb_aws_batch_add(b, &req[i], &resp[i], &seen[i], &err), 0);
+    }
+}
+
 static void
 test_batch(void)
 {
@@ -405,19 +428,7 @@ test_batch(void)
              "</Error>\",\"delay\":0.2},{\"path\":\"/lcb/part-4\",\"status\":500,\"delay\":0.2}]",
              NULL);
     CHECK_INT(lcb_aws_batch_new(&b, aws, 3, &err), 0);
-    for (i = 0; i < 6; i++) {
-        memset(&req[i], 0, sizeof(req[i]));
-        snprintf(keys[i], sizeof(keys[i]), "part-%d", i);
-        req[i].service = "s3";
-        req[i].operation = "UploadPart";
-        req[i].method = "PUT";
-        req[i].bucket = "lcb";
-        req[i].key = keys[i];
-        req[i].body = "part data";
-        req[i].body_len = 9;
-        lcb_aws_resp_init(&resp[i]);
-        CHECK_INT(lcb_aws_batch_add(b, &req[i], &resp[i], &seen[i], &err), 0);
-    }
+    add_parts(b, req, resp, keys, seen, 6, "part");
     while ((rc = lcb_aws_batch_next(b, &tag, &i, &rerr, &err)) == 1) {
         CHECK_INT(i, 0);
         *(int *)tag += 1;
@@ -456,19 +467,7 @@ test_batch_poll(void)
              "{\"path\":\"/lcb/poll-2\",\"status\":200,\"delay\":0.2}]",
              NULL);
     CHECK_INT(lcb_aws_batch_new(&b, aws, 3, &err), 0);
-    for (i = 0; i < 3; i++) {
-        memset(&req[i], 0, sizeof(req[i]));
-        snprintf(keys[i], sizeof(keys[i]), "poll-%d", i);
-        req[i].service = "s3";
-        req[i].operation = "UploadPart";
-        req[i].method = "PUT";
-        req[i].bucket = "lcb";
-        req[i].key = keys[i];
-        req[i].body = "part data";
-        req[i].body_len = 9;
-        lcb_aws_resp_init(&resp[i]);
-        CHECK_INT(lcb_aws_batch_add(b, &req[i], &resp[i], &seen[i], &err), 0);
-    }
+    add_parts(b, req, resp, keys, seen, 3, "poll");
     t0 = lcb_mono_ms();
     CHECK_INT(lcb_aws_batch_poll(b, &tag, &i, &rerr, &err), 0);
     CHECK(lcb_mono_ms() - t0 < 150); /* it did not wait for the answers */
