@@ -164,12 +164,9 @@ lcb_cmd_config_restore_end(struct lcb_ctx *ctx, const char *rid, struct lcb_rest
                            const struct lcb_restore_count *counts, size_t n)
 {
     struct lcb_buf out = LCB_BUF_INIT;
-    struct lcb_err ignored;
 
-    lcb_json_print(&out, t->detail, 0);
-    lcb_catalog_restore_end(ctx->cat, rid, t->failed ? "partial" : "succeeded", lcb_buf_str(&out),
-                            &ignored);
-    lcb_buf_reset(&out);
+    /* a catalog that cannot record the restore is said, as for rds and ebs, not ignored */
+    lcb_cmd_restore_record(ctx, rid, t->failed ? "partial" : "succeeded", t->detail);
     if (ctx->json) {
         /* the printed result names its restore even when the catalog's detail does not */
         if (!lcb_json_get(t->detail, "restore_id"))

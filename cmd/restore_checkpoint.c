@@ -19,6 +19,7 @@
 #include "../lib/core/mem.h"
 #include "../lib/ext/json.h"
 #include "cmd.h"
+#include "common.h"
 
 const char cmd_restore_checkpoint_usage[] =
     "usage: lcbackup restore checkpoint [--dry-run] [--yes] [--from N] NAME\n"
@@ -229,8 +230,6 @@ execute(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_checkpoint 
         const struct lcb_checkpoint_plan *p)
 {
     struct lcb_json *detail = lcb_json_new_object();
-    struct lcb_buf text = LCB_BUF_INIT;
-    struct lcb_err ignored;
     char rid[40];
     int rc;
 
@@ -240,14 +239,11 @@ execute(struct lcb_ctx *ctx, const struct flags *f, const struct lcb_checkpoint 
     }
     lcb_json_add_str(detail, "checkpoint", c->name);
     rc = run_plan(ctx, c, p, (size_t)f->from, detail);
-    lcb_json_print(&text, detail, 0);
-    lcb_catalog_restore_end(ctx->cat, rid, rc == 0 ? "succeeded" : "failed", lcb_buf_str(&text),
-                            &ignored);
+    lcb_cmd_restore_record(ctx, rid, rc == 0 ? "succeeded" : "failed", detail);
     if (rc == 0)
         fprintf(ctx->out, "%s: checkpoint %s restored (%zu steps); release it with `lcbackup "
                 "release %s` once all is well\n", rid, c->name, p->n - (size_t)f->from + 1,
                 c->name);
-    lcb_buf_release(&text);
     lcb_json_free(detail);
     return rc;
 }

@@ -119,4 +119,12 @@ expect_code 64 "--map outside the policy's paths for this env" \
 expect_code 64 "a malformed --map" lcb --policy "$POLICY" restore ssm "$ID" --map prod=dev
 expect_code 66 "an unknown id" lcb --policy "$POLICY" restore ssm config-19990101T000000-000000
 
+# a catalog that cannot record the end of a restore: the restore is done, and that is said
+sql "CREATE TRIGGER refuse_end BEFORE UPDATE OF status ON restores WHEN NEW.status != 'running'
+     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+expect_code 0 "restore ssm with a catalog that refuses the record" lcb --policy "$POLICY" restore ssm "$ID"
+assert_grep "could not record restore restore-.*refused by the test" "$ERR" \
+    "the failed catalog write is logged as an error, not ignored"
+sql "DROP TRIGGER refuse_end"
+
 done_testing
