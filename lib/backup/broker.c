@@ -34,6 +34,8 @@ struct run {
     struct lcb_buf name;
     long long expected; /* for the ETA; 0 when unknown */
     int64_t t0;
+    uint64_t read;     /* bytes of the pages archived (as received) */
+    uint64_t archived; /* bytes of the compressed archive so far */
 };
 
 int
@@ -56,6 +58,7 @@ to_s3(void *ud, const void *data, size_t len, struct lcb_err *err)
 {
     struct run *r = ud;
 
+    r->archived += len;
     return lcb_s3_stream_write(r->up, data, len, err);
 }
 
@@ -70,8 +73,11 @@ progress(struct run *r)
         lcb_duration_fmt((int64_t)((double)(r->expected - r->x.total) / rate), eta, sizeof(eta));
     lcb_progress("broker.export.progress",
                  LCB_FIELDS(LCB_KV_I("entities", r->x.total), LCB_KV_I("expected", r->expected),
-                            LCB_KV_F("rate", rate)),
-                 "%lld/%lld entities, %.0f entities/s, ETA %s", r->x.total, r->expected, rate, eta);
+                            LCB_KV_F("rate", rate), LCB_KV_I("bytes_read", r->read),
+                            LCB_KV_I("bytes_archived", r->archived)),
+                 "%lld/%lld entities, %.0f entities/s, %.1f MB read, %.1f MB archived, ETA %s",
+                 r->x.total, r->expected, rate, (double)r->read / 1e6, (double)r->archived / 1e6,
+                 eta);
 }
 
 static int
@@ -89,6 +95,7 @@ on_page(void *ud, const char *type, int page_no, const char *json, size_t len, s
                                        err) < 0)
         return lcb_wrap(err, "archive %s", lcb_buf_str(&r->name));
     lcb_manifest_count_add(&r->m, type, n);
+    r->read += len;
     progress(r);
     /* the parts already cut go out between pages, not all at the end */
     if (lcb_s3_stream_poll(r->up, err) < 0)

@@ -91,8 +91,19 @@ EOF
 full_export() {
     p=$1 max=$2
     expect_code 0 "$p: backup broker from the policy" \
-        lcb --policy "$T/policy.json" --json backup broker
+        lcb --policy "$T/policy.json" --json --log-format json backup broker
     cp "$OUT" "$T/a.json"
+    # not a terminal: JSON status lines with the entities, the rate and the bytes so far
+    if "$PY" - "$ERR" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+st = [l for l in lines if l.get("event") == "broker.export.progress"]
+keys = ("entities", "expected", "rate", "bytes_read", "bytes_archived")
+sys.exit(not st or not all(k in st[-1] for k in keys) or st[-1]["bytes_read"] <= 0)
+EOF
+    then pass "$p: status lines carry entities, rate, bytes read and archived"
+    else fail "$p: status lines carry entities, rate, bytes read and archived" "$(grep progress "$ERR" | tail -2)"
+    fi
     ID=$(jget "$T/a.json" backup_id) LOC=$(jget "$T/a.json" location)
     refused=$(sim_ctl GET "/broker/requests?route=GET%20/entities" | "$PY" -c 'import json,sys
 print(sum(1 for r in json.load(sys.stdin)["requests"] if "limit=1200" in r["query"] and r["status"] in (400, 403)))')
