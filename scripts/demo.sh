@@ -54,6 +54,10 @@ if has "backup broker"; then
     aws s3 cp "$loc" - | tar --zstd -t | head -5
     step "Verify the archive end to end (zstd checksums, tar, every entry's SHA-256)"
     show "$LCB" verify "$id"
+    step "What a restore of the streetlights would send (--dry-run: nothing is sent)"
+    printf '$ %s restore broker --dry-run --tenant demo-restore --types Streetlight %s | tail -n 4\n' \
+        "$LCB" "$id"
+    "$LCB" restore broker --dry-run --tenant demo-restore --types Streetlight "$id" | tail -n 4
     step "Restore it into a scratch tenant and compare every entity"
     show "$LCB" restore broker --tenant demo-restore --verify "$id"
 fi

@@ -107,7 +107,22 @@ struct restore_state {
 static void
 count_type(struct lcb_buf *per_type, const char *type, size_t n)
 {
-    lcb_buf_addf(per_type, "%s %zu\n", type, n);
+    size_t tl = strlen(type), at = 0, end;
+    unsigned long long total = n;
+
+    /* one line a type, whatever the number of its pages: fold an earlier line into the new one */
+    while (at < per_type->len) {
+        char *line = per_type->ptr + at;
+        end = (size_t)(strchr(line, '\n') - per_type->ptr) + 1;
+        if (strncmp(line, type, tl) == 0 && line[tl] == ' ') {
+            total += strtoull(line + tl + 1, NULL, 10);
+            memmove(line, per_type->ptr + end, per_type->len - end + 1);
+            per_type->len -= end - at;
+            break;
+        }
+        at = end;
+    }
+    lcb_buf_addf(per_type, "%s %llu\n", type, total);
 }
 
 static int
