@@ -288,8 +288,10 @@ lcb_broker_resolve_types(struct lcb_strlist *types, const char *manifest, struct
 
     if (!types->n || !manifest)
         return 0;
-    if (lcb_manifest_parse(&m, manifest, strlen(manifest), err) < 0)
+    if (lcb_manifest_parse(&m, manifest, strlen(manifest), err) < 0) {
+        lcb_manifest_release(&m); /* a failed parse leaves what it began to the caller */
         return lcb_wrap(err, "the backup's manifest");
+    }
     for (i = 0; i < types->n && rc == 0; i++)
         if ((rc = resolve_one(&m, types->items[i], &full, err)) == 0 &&
             !lcb_strlist_has(&named, full))
