@@ -179,7 +179,7 @@ lcb_cw_describe_alarms(struct lcb_cw_alarm_list *out, struct lcb_aws *aws, const
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_xml_node *m;
     int rc;
 
@@ -188,7 +188,7 @@ lcb_cw_describe_alarms(struct lcb_cw_alarm_list *out, struct lcb_aws *aws, const
     lcb_query_add(&q, "AlarmTypes.member.1", "MetricAlarm");
     lcb_query_add_int(&q, "MaxRecords", 100);
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN);
+    lcb_pager_init(&pg, LCB_QUERY_NEXT_TOKEN);
     while ((rc = lcb_query_page(&r, aws, &q, &pg, err)) > 0) {
         for (m = lcb_xml_path(r.result, "MetricAlarms/member"); m; m = lcb_xml_next(m, "member")) {
             if (out->n == out->cap) {
@@ -199,7 +199,7 @@ lcb_cw_describe_alarms(struct lcb_cw_alarm_list *out, struct lcb_aws *aws, const
         }
     }
     lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_release(&q);
     return rc < 0 ? lcb_wrap(err, "describe alarms%s%s", prefix ? " starting with " : "",
                              prefix ? prefix : "") : 0;

@@ -48,12 +48,12 @@ lcb_ecs_list_services(struct lcb_strlist *out, struct lcb_aws *aws, const char *
                       struct lcb_err *err)
 {
     struct lcb_json *in = lcb_json_new_object(), *page = NULL, *e;
-    struct lcb_jsonrpc_pager pg;
+    struct lcb_pager pg;
     int rc;
 
     lcb_json_add_str(in, "cluster", cluster);
     lcb_json_add_num(in, "maxResults", LCB_ECS_LIST_PAGE);
-    lcb_jsonrpc_pager_init(&pg, "nextToken", "nextToken");
+    lcb_pager_init(&pg, "nextToken", "nextToken");
     while ((rc = lcb_jsonrpc_page(&page, aws, &lcb_jsonrpc_ecs, "ListServices", in, NULL, &pg,
                                   err)) > 0) {
         for (e = lcb_json_child(lcb_json_get(page, "serviceArns")); e; e = lcb_json_next(e))
@@ -61,7 +61,7 @@ lcb_ecs_list_services(struct lcb_strlist *out, struct lcb_aws *aws, const char *
                 lcb_strlist_add(out, lcb_json_str(e));
     }
     lcb_json_free(page);
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_json_free(in);
     return rc < 0 ? lcb_wrap(err, "list ECS services of cluster %s", cluster) : 0;
 }

@@ -12,8 +12,6 @@ const struct lcb_jsonrpc_svc lcb_jsonrpc_ssm = { "ssm", "AmazonSSM" };
 const struct lcb_jsonrpc_svc lcb_jsonrpc_ecs = { "ecs", "AmazonEC2ContainerServiceV20141113" };
 const struct lcb_jsonrpc_svc lcb_jsonrpc_kms = { "kms", "TrentService" };
 
-#define MAX_PAGES_DEFAULT 100000u
-
 void
 lcb_jsonrpc_error_code(const char *type, char *out, size_t size)
 {
@@ -130,54 +128,10 @@ lcb_jsonrpc_call(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_js
     return rc;
 }
 
-void
-lcb_jsonrpc_pager_init(struct lcb_jsonrpc_pager *pg, const char *in, const char *out)
-{
-    memset(pg, 0, sizeof(*pg));
-    pg->in = in;
-    pg->out = out;
-}
-
-void
-lcb_jsonrpc_pager_release(struct lcb_jsonrpc_pager *pg)
-{
-    free(pg->token);
-    lcb_jsonrpc_pager_init(pg, pg->in, pg->out);
-}
-
-int
-lcb_jsonrpc_pager_advance(struct lcb_jsonrpc_pager *pg, const struct lcb_json *page,
-                          struct lcb_err *err)
-{
-    const char *next = lcb_json_get_str(page, pg->out);
-    unsigned max = pg->max_pages ? pg->max_pages : MAX_PAGES_DEFAULT;
-
-    pg->pages++;
-    if (!next || !*next) {
-        pg->done = 1;
-        free(pg->token);
-        pg->token = NULL;
-        return 0;
-    }
-    if (pg->token && strcmp(pg->token, next) == 0) {
-        pg->done = 1;
-        return lcb_err_set(err, LCB_ECORRUPT,
-                           "the service returned the same %s twice (page %u): stopping a loop",
-                           pg->out, pg->pages);
-    }
-    if (pg->pages >= max) {
-        pg->done = 1;
-        return lcb_err_set(err, LCB_ECORRUPT, "more than %u pages: giving up", max);
-    }
-    free(pg->token);
-    pg->token = lcb_xstrdup(next);
-    return 0;
-}
-
 int
 lcb_jsonrpc_page(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_jsonrpc_svc *svc,
                  const char *op, struct lcb_json *params, const struct lcb_jsonrpc_opts *opts,
-                 struct lcb_jsonrpc_pager *pg, struct lcb_err *err)
+                 struct lcb_pager *pg, struct lcb_err *err)
 {
     struct lcb_json *own = NULL;
 
@@ -197,7 +151,7 @@ lcb_jsonrpc_page(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_js
         return -1;
     }
     lcb_json_free(own);
-    if (lcb_jsonrpc_pager_advance(pg, *out, err) < 0) {
+    if (lcb_pager_advance(pg, lcb_json_get_str(*out, pg->out), err) < 0) {
         lcb_json_free(*out);
         *out = NULL;
         return -1;

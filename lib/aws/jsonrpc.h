@@ -4,7 +4,7 @@
  *
  *   struct lcb_json *in = lcb_json_new_object(), *out = NULL;
  *   lcb_json_add_str(in, "Path", "/app/prod");
- *   lcb_jsonrpc_pager_init(&pg, "NextToken", "NextToken");
+ *   lcb_pager_init(&pg, "NextToken", "NextToken");
  *   while ((rc = lcb_jsonrpc_page(&out, aws, &lcb_jsonrpc_ssm, "GetParametersByPath", in, NULL,
  *                                 &pg, err)) > 0)
  *       ... lcb_json_get(out, "Parameters") ...
@@ -15,7 +15,7 @@
  * the code (aws.h: auth 77, not found 66, throttled 75, refused 69).
  *
  * Ownership: the answer document (*out) is the caller's (lcb_json_free). Parameters are borrowed.
- * struct lcb_jsonrpc_pager is caller-owned (_init/_release).
+ * The pager (pager.h) is caller-owned (_init/_release).
  */
 #ifndef LCB_AWS_JSONRPC_H
 #define LCB_AWS_JSONRPC_H
@@ -25,6 +25,7 @@
 #include "../core/err.h"
 #include "../ext/json.h"
 #include "aws.h"
+#include "pager.h"
 
 struct lcb_jsonrpc_svc {
     const char *service;       /* endpoint and signing name: "ssm" */
@@ -63,30 +64,14 @@ int lcb_jsonrpc_parse_error(const struct lcb_aws_resp *resp, struct lcb_aws_erro
  * "ThrottlingException:http://internal..." -> "ThrottlingException". Writes into out (size bytes). */
 void lcb_jsonrpc_error_code(const char *type, char *out, size_t size);
 
-/* Pagination by token: the request member that carries it and the answer member that returns it
- * (SSM "NextToken"/"NextToken", ECS "nextToken"/"nextToken"). */
-struct lcb_jsonrpc_pager {
-    const char *in;
-    const char *out;
-    char *token; /* for the next page; NULL before the first */
-    int done;
-    unsigned pages;
-    unsigned max_pages; /* 0: 100000 (a runaway guard) */
-};
-
-void lcb_jsonrpc_pager_init(struct lcb_jsonrpc_pager *pg, const char *in, const char *out);
-void lcb_jsonrpc_pager_release(struct lcb_jsonrpc_pager *pg);
-
-/* Fetch the next page: sets (or removes) the token member of params, calls, and replaces *out (the
+/* Pagination by token (pager.h), pg naming the request member that carries it and the answer
+ * member that returns it (SSM "NextToken"/"NextToken", ECS "nextToken"/"nextToken").
+ * Fetch the next page: sets (or removes) the token member of params, calls, and replaces *out (the
  * previous page is freed). Returns 1 with a page, 0 when the last page was already returned (*out
  * NULL), -1 with lcb_jsonrpc_call's codes, or LCB_ECORRUPT when the service hands back the token it
  * was given or the page limit is reached. Pages may be empty and still carry a token (SSM). */
 int lcb_jsonrpc_page(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_jsonrpc_svc *svc,
                      const char *op, struct lcb_json *params, const struct lcb_jsonrpc_opts *opts,
-                     struct lcb_jsonrpc_pager *pg, struct lcb_err *err);
-/* Record the token of a fetched page (what lcb_jsonrpc_page does; exposed for tests). Returns 0 or
- * -1 (the loop and limit errors above). */
-int lcb_jsonrpc_pager_advance(struct lcb_jsonrpc_pager *pg, const struct lcb_json *page,
-                              struct lcb_err *err);
+                     struct lcb_pager *pg, struct lcb_err *err);
 
 #endif

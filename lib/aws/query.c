@@ -13,8 +13,6 @@ const struct lcb_query_svc lcb_query_rds = { "rds", "2014-10-31", 0 };
 const struct lcb_query_svc lcb_query_ec2 = { "ec2", "2016-11-15", 1 };
 const struct lcb_query_svc lcb_query_sts = { "sts", "2011-06-15", 0 };
 
-#define MAX_PAGES_DEFAULT 100000u
-
 void
 lcb_query_init(struct lcb_query *q, const struct lcb_query_svc *svc, const char *action)
 {
@@ -394,53 +392,9 @@ lcb_query_send(struct lcb_aws *aws, const struct lcb_query *q, FILE *dry_run, co
     return rc;
 }
 
-void
-lcb_query_pager_init(struct lcb_query_pager *pg, const char *in, const char *out)
-{
-    memset(pg, 0, sizeof(*pg));
-    pg->in = in;
-    pg->out = out;
-}
-
-void
-lcb_query_pager_release(struct lcb_query_pager *pg)
-{
-    free(pg->token);
-    lcb_query_pager_init(pg, pg->in, pg->out);
-}
-
-int
-lcb_query_pager_advance(struct lcb_query_pager *pg, const struct lcb_query_resp *page,
-                        struct lcb_err *err)
-{
-    const char *next = lcb_xml_get(page->result, pg->out);
-    unsigned max = pg->max_pages ? pg->max_pages : MAX_PAGES_DEFAULT;
-
-    pg->pages++;
-    if (!next || !*next) {
-        pg->done = 1;
-        free(pg->token);
-        pg->token = NULL;
-        return 0;
-    }
-    if (pg->token && strcmp(pg->token, next) == 0) {
-        pg->done = 1;
-        return lcb_err_set(err, LCB_ECORRUPT,
-                           "the service returned the same %s twice (page %u): stopping a loop",
-                           pg->out, pg->pages);
-    }
-    if (pg->pages >= max) {
-        pg->done = 1;
-        return lcb_err_set(err, LCB_ECORRUPT, "more than %u pages: giving up", max);
-    }
-    free(pg->token);
-    pg->token = lcb_xstrdup(next);
-    return 0;
-}
-
 int
 lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb_query *q,
-               struct lcb_query_pager *pg, struct lcb_err *err)
+               struct lcb_pager *pg, struct lcb_err *err)
 {
     lcb_query_resp_release(out);
     if (pg->done)
@@ -449,7 +403,7 @@ lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb
         pg->done = 1;
         return -1;
     }
-    if (lcb_query_pager_advance(pg, out, err) < 0) {
+    if (lcb_pager_advance(pg, lcb_xml_get(out->result, pg->out), err) < 0) {
         lcb_query_resp_release(out);
         return -1;
     }
@@ -462,18 +416,18 @@ lcb_query_each_page(struct lcb_aws *aws, const struct lcb_query *q, const char *
                     void *arg, struct lcb_err *err)
 {
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     int rc;
 
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, in, out);
+    lcb_pager_init(&pg, in, out);
     while ((rc = lcb_query_page(&r, aws, q, &pg, err)) > 0)
         if (add(arg, r.result, err) < 0) {
             rc = -1;
             break;
         }
     lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     return rc;
 }
 

@@ -2,14 +2,14 @@
  * query.h - the AWS Query protocol (RDS, STS) and its EC2 dialect: form-encoded requests with each
  * service's list encodings, XML answers, both error shapes, and pagination.
  *
- *   struct lcb_query q; struct lcb_query_resp r; struct lcb_query_pager pg;
+ *   struct lcb_query q; struct lcb_query_resp r; struct lcb_pager pg;
  *   lcb_query_init(&q, &lcb_query_rds, "DescribeDBSnapshots");
  *   lcb_query_add(&q, "DBInstanceIdentifier", "prod-db");
  *   lcb_query_add_int(&q, "MaxRecords", 100);
- *   lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+ *   lcb_pager_init(&pg, LCB_QUERY_MARKER);
  *   while ((rc = lcb_query_page(&r, aws, &q, &pg, err)) > 0)
  *       for (s = lcb_xml_path(r.result, "DBSnapshots/DBSnapshot"); s; s = lcb_xml_next(s, NULL)) ...
- *   lcb_query_resp_release(&r); lcb_query_pager_release(&pg); lcb_query_release(&q);
+ *   lcb_query_resp_release(&r); lcb_pager_release(&pg); lcb_query_release(&q);
  *
  * Encoding follows botocore's serializers: Action and Version first, then the parameters in the order
  * added, encoded as Python's urlencode does (space as '+', everything outside [A-Za-z0-9._~-] as
@@ -21,8 +21,8 @@
  * the root). Errors: <ErrorResponse><Error><Code> (Query) and <Response><Errors><Error><Code> (EC2);
  * lcb_aws_send() maps the code (aws.h: auth 77, not found 66, throttled 75, refused 69).
  *
- * Ownership: struct lcb_query, struct lcb_query_resp and struct lcb_query_pager are caller-owned
- * (_init/_release). Nodes of a response live until its release (or the next page call).
+ * Ownership: struct lcb_query and struct lcb_query_resp are caller-owned (_init/_release), as is
+ * the pager (pager.h). Nodes of a response live until its release (or the next page call).
  */
 #ifndef LCB_AWS_QUERY_H
 #define LCB_AWS_QUERY_H
@@ -35,6 +35,7 @@
 #include "../core/err.h"
 #include "../ext/xml.h"
 #include "aws.h"
+#include "pager.h"
 
 /* One service's dialect. */
 struct lcb_query_svc {
@@ -165,23 +166,11 @@ int lcb_query_parse_error(const struct lcb_aws_resp *resp, struct lcb_aws_error 
 #define LCB_QUERY_NEXT_TOKEN_EC2 "NextToken", "nextToken"
 #define LCB_QUERY_NEXT_TOKEN "NextToken", "NextToken"
 
-struct lcb_query_pager {
-    const char *in;  /* request parameter */
-    const char *out; /* result element */
-    char *token;     /* the token for the next page; NULL before the first */
-    int done;
-    unsigned pages;
-    unsigned max_pages; /* 0: 100000 (a runaway guard) */
-};
-
-void lcb_query_pager_init(struct lcb_query_pager *pg, const char *in, const char *out);
-void lcb_query_pager_release(struct lcb_query_pager *pg);
-
 /* Fetch the next page of q into out (released first). Returns 1 with a page, 0 when the previous
  * page was the last (out is then empty), -1 with lcb_query_call's codes, or LCB_ECORRUPT when the
  * service hands back the token it was given (a loop) or the page limit is reached. */
 int lcb_query_page(struct lcb_query_resp *out, struct lcb_aws *aws, const struct lcb_query *q,
-                   struct lcb_query_pager *pg, struct lcb_err *err);
+                   struct lcb_pager *pg, struct lcb_err *err);
 /* Fetch every page of q (token parameter in, result element out: LCB_QUERY_MARKER...) and hand
  * each page's result to add(arg, result, err), stopping at the first failure. Returns 0, or -1 with
  * lcb_query_page's codes or add's. */
@@ -189,9 +178,5 @@ int
 lcb_query_each_page(struct lcb_aws *aws, const struct lcb_query *q, const char *in, const char *out,
                     int (*add)(void *arg, const struct lcb_xml_node *result, struct lcb_err *err),
                     void *arg, struct lcb_err *err);
-/* What lcb_query_page does with a page it fetched: record its token. Returns 0 or -1 (the loop and
- * limit errors above). Exposed for tests. */
-int lcb_query_pager_advance(struct lcb_query_pager *pg, const struct lcb_query_resp *page,
-                            struct lcb_err *err);
 
 #endif

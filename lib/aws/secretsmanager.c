@@ -137,14 +137,14 @@ lcb_sm_list(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_sm_filt
             struct lcb_err *err)
 {
     struct lcb_json *in = lcb_json_new_object(), *page = NULL, *list, *e, *next;
-    struct lcb_jsonrpc_pager pg;
+    struct lcb_pager pg;
     int rc;
 
     *out = lcb_json_new_array();
     if (nf)
         lcb_json_add(in, "Filters", filters_json(f, nf));
     lcb_json_add_num(in, "MaxResults", 100);
-    lcb_jsonrpc_pager_init(&pg, "NextToken", "NextToken");
+    lcb_pager_init(&pg, "NextToken", "NextToken");
     while ((rc = lcb_jsonrpc_page(&page, aws, &lcb_jsonrpc_secretsmanager, "ListSecrets", in, NULL,
                                   &pg, err)) > 0) {
         list = lcb_json_get(page, "SecretList");
@@ -155,7 +155,7 @@ lcb_sm_list(struct lcb_json **out, struct lcb_aws *aws, const struct lcb_sm_filt
     }
     lcb_json_free(page);
     lcb_json_free(in);
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     if (rc < 0) {
         lcb_json_free(*out);
         *out = NULL;

@@ -113,7 +113,7 @@ lcb_sns_topic_exists(struct lcb_aws *aws, const char *topic_arn, struct lcb_err 
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_xml_node *t;
     char region[64];
     int rc = 0, found = 0;
@@ -123,13 +123,13 @@ lcb_sns_topic_exists(struct lcb_aws *aws, const char *topic_arn, struct lcb_err 
     lcb_query_init(&q, &lcb_query_sns, "ListTopics");
     q.region = region;
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN);
+    lcb_pager_init(&pg, LCB_QUERY_NEXT_TOKEN);
     while (!found && (rc = lcb_query_page(&r, aws, &q, &pg, err)) > 0)
         for (t = lcb_xml_path(r.result, "Topics/member"); t; t = lcb_xml_next(t, "member"))
             if (lcb_xml_get(t, "TopicArn") && strcmp(lcb_xml_get(t, "TopicArn"), topic_arn) == 0)
                 found = 1;
     lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_release(&q);
     if (!found && rc < 0)
         return lcb_wrap(err, "list SNS topics in %s", region);

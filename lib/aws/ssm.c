@@ -43,12 +43,12 @@ static int
 collect(struct lcb_json **out, struct lcb_aws *aws, const char *op, struct lcb_json *in,
         const char *member, struct lcb_err *err)
 {
-    struct lcb_jsonrpc_pager pg;
+    struct lcb_pager pg;
     struct lcb_json *page = NULL, *e, *next;
     int rc;
 
     *out = lcb_json_new_array();
-    lcb_jsonrpc_pager_init(&pg, "NextToken", "NextToken");
+    lcb_pager_init(&pg, "NextToken", "NextToken");
     while ((rc = lcb_jsonrpc_page(&page, aws, &lcb_jsonrpc_ssm, op, in, NULL, &pg, err)) > 0) {
         struct lcb_json *list = lcb_json_get(page, member);
         for (e = lcb_json_child(list); e; e = next) {
@@ -57,7 +57,7 @@ collect(struct lcb_json **out, struct lcb_aws *aws, const char *op, struct lcb_j
         }
     }
     lcb_json_free(page);
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     if (rc < 0) {
         lcb_json_free(*out);
         *out = NULL;

@@ -45,7 +45,7 @@ lcb_drill_rds_list(struct lcb_rds_instance **out, size_t *n, struct lcb_rds *c, 
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     size_t cap = 0;
     int rc;
 
@@ -54,14 +54,14 @@ lcb_drill_rds_list(struct lcb_rds_instance **out, size_t *n, struct lcb_rds *c, 
     lcb_query_init(&q, &lcb_query_rds, "DescribeDBInstances");
     q.region = c->region;
     lcb_query_add_int(&q, "MaxRecords", 100);
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+    lcb_pager_init(&pg, LCB_QUERY_MARKER);
     lcb_query_resp_init(&r);
     while ((rc = lcb_query_page(&r, c->aws, &q, &pg, err)) > 0)
         if ((rc = add_instances(out, n, &cap, lcb_xml_child(r.result, "DBInstances"), prefix,
                                 err)) < 0)
             break;
     lcb_query_resp_release(&r);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_release(&q);
     if (rc < 0) {
         lcb_drill_rds_list_free(*out, *n);

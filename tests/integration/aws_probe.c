@@ -460,7 +460,7 @@ cmd_rds_snapshots(char **argv, int argc, struct lcb_err *err)
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_xml_node *s;
     int rc, n = 0;
 
@@ -473,7 +473,7 @@ cmd_rds_snapshots(char **argv, int argc, struct lcb_err *err)
         lcb_query_add_filters(&q, f, 1);
     }
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+    lcb_pager_init(&pg, LCB_QUERY_MARKER);
     while ((rc = lcb_query_page(&r, aws, &q, &pg, err)) > 0)
         for (s = lcb_xml_path(r.result, "DBSnapshots/DBSnapshot"); s; s = lcb_xml_next(s, NULL)) {
             printf("%s\t%s\n", lcb_xml_get(s, "DBSnapshotIdentifier"), lcb_xml_get(s, "Status"));
@@ -481,7 +481,7 @@ cmd_rds_snapshots(char **argv, int argc, struct lcb_err *err)
         }
     if (rc == 0)
         printf("snapshots %d pages %u\n", n, pg.pages);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     return rc;
@@ -515,7 +515,7 @@ cmd_ec2_snapshots(char **argv, int argc, struct lcb_err *err)
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_xml_node *s;
     const char *self[] = { "self" };
     int rc, n = 0;
@@ -530,7 +530,7 @@ cmd_ec2_snapshots(char **argv, int argc, struct lcb_err *err)
         lcb_query_add_filters(&q, f, 1);
     }
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
+    lcb_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
     while ((rc = lcb_query_page(&r, aws, &q, &pg, err)) > 0)
         for (s = lcb_xml_path(r.result, "snapshotSet/item"); s; s = lcb_xml_next(s, "item")) {
             printf("%s\t%s\n", lcb_xml_get(s, "snapshotId"), lcb_xml_get(s, "status"));
@@ -538,7 +538,7 @@ cmd_ec2_snapshots(char **argv, int argc, struct lcb_err *err)
         }
     if (rc == 0)
         printf("snapshots %d pages %u\n", n, pg.pages);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     return rc;
@@ -548,13 +548,13 @@ static int
 cmd_ssm_path(char **argv, struct lcb_err *err)
 {
     struct lcb_json *in = lcb_json_new_object(), *out = NULL, *p;
-    struct lcb_jsonrpc_pager pg;
+    struct lcb_pager pg;
     int rc, n = 0;
 
     lcb_json_add_str(in, "Path", argv[0]);
     lcb_json_add_bool(in, "Recursive", 1);
     lcb_json_add_num(in, "MaxResults", 10);
-    lcb_jsonrpc_pager_init(&pg, "NextToken", "NextToken");
+    lcb_pager_init(&pg, "NextToken", "NextToken");
     while ((rc = lcb_jsonrpc_page(&out, aws, &lcb_jsonrpc_ssm, "GetParametersByPath", in, NULL,
                                   &pg, err)) > 0)
         for (p = lcb_json_child(lcb_json_get(out, "Parameters")); p; p = lcb_json_next(p)) {
@@ -563,7 +563,7 @@ cmd_ssm_path(char **argv, struct lcb_err *err)
         }
     if (rc == 0)
         printf("parameters %d pages %u\n", n, pg.pages);
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_json_free(in);
     return rc;
 }

@@ -146,7 +146,7 @@ static void
 test_pagination(void)
 {
     struct lcb_json *in = lcb_json_new_object(), *out = NULL;
-    struct lcb_jsonrpc_pager pg;
+    struct lcb_pager pg;
     struct lcb_err err;
     struct lcb_buf names = LCB_BUF_INIT;
     struct lcb_json *p;
@@ -159,7 +159,7 @@ test_pagination(void)
     mock_reply(200, NULL, "{\"Parameters\":[{\"Name\":\"/b\"},{\"Name\":\"/c\"}]}");
     lcb_json_add_str(in, "Path", "/");
     lcb_json_add_num(in, "MaxResults", 10);
-    lcb_jsonrpc_pager_init(&pg, "NextToken", "NextToken");
+    lcb_pager_init(&pg, "NextToken", "NextToken");
     while ((rc = lcb_jsonrpc_page(&out, NULL, &lcb_jsonrpc_ssm, "GetParametersByPath", in, NULL,
                                   &pg, &err)) > 0)
         for (p = lcb_json_child(lcb_json_get(out, "Parameters")); p; p = lcb_json_next(p))
@@ -172,7 +172,7 @@ test_pagination(void)
     CHECK_STR(mock_calls[1].body.ptr, "{\"Path\":\"/\",\"MaxResults\":10,\"NextToken\":\"t1\"}");
     CHECK_STR(mock_calls[2].body.ptr, "{\"Path\":\"/\",\"MaxResults\":10,\"NextToken\":\"t2\"}");
     /* params reused for another walk: the stale token is removed */
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     mock_reply(200, NULL, "{\"Parameters\":[]}");
     CHECK_INT(lcb_jsonrpc_page(&out, NULL, &lcb_jsonrpc_ssm, "GetParametersByPath", in, NULL, &pg,
                                &err), 1);
@@ -184,7 +184,7 @@ test_pagination(void)
     mock_reset();
     mock_reply(200, NULL, "{\"clusterArns\":[\"a\"],\"nextToken\":\"n\"}");
     mock_reply(200, NULL, "{\"clusterArns\":[\"a\"],\"nextToken\":\"n\"}");
-    lcb_jsonrpc_pager_init(&pg, "nextToken", "nextToken");
+    lcb_pager_init(&pg, "nextToken", "nextToken");
     CHECK_INT(lcb_jsonrpc_page(&out, NULL, &lcb_jsonrpc_ecs, "ListClusters", NULL, NULL, &pg, &err),
               1);
     CHECK_INT(lcb_jsonrpc_page(&out, NULL, &lcb_jsonrpc_ecs, "ListClusters", NULL, NULL, &pg, &err),
@@ -192,7 +192,7 @@ test_pagination(void)
     CHECK_INT(err.code, LCB_ECORRUPT);
     CHECK_STR(mock_calls[1].body.ptr, "{\"nextToken\":\"n\"}");
     CHECK(out == NULL);
-    lcb_jsonrpc_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_json_free(in);
     lcb_buf_release(&names);
     mock_reset();

@@ -294,7 +294,7 @@ test_marker_pagination(void)
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_err err;
     struct lcb_buf ids = LCB_BUF_INIT;
     int rc;
@@ -306,7 +306,7 @@ test_marker_pagination(void)
     lcb_query_init(&q, &lcb_query_rds, "DescribeDBSnapshots");
     lcb_query_add_int(&q, "MaxRecords", 20);
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+    lcb_pager_init(&pg, LCB_QUERY_MARKER);
     while ((rc = lcb_query_page(&r, NULL, &q, &pg, &err)) > 0)
         lcb_buf_addf(&ids, "%s,", lcb_xml_get(r.result, "DBSnapshots/DBSnapshot/DBSnapshotIdentifier"));
     CHECK_INT(rc, 0);
@@ -320,28 +320,28 @@ test_marker_pagination(void)
               "Action=DescribeDBSnapshots&Version=2014-10-31&MaxRecords=20&Marker=m2");
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 0); /* stays done */
     CHECK_INT(mock_ncalls, 3);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
 
     /* a service that hands back the same marker would loop forever: stop */
     mock_reset();
     mock_reply(200, NULL, page_xml("same", "s1"));
     mock_reply(200, NULL, page_xml("same", "s1"));
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+    lcb_pager_init(&pg, LCB_QUERY_MARKER);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 1);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), -1);
     CHECK_INT(err.code, LCB_ECORRUPT);
     CHECK(strstr(err.msg, "same Marker") != NULL);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 0);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
 
     /* an error ends the iteration */
     mock_reset();
     mock_reply_fixture(400, NULL, "rds-error-throttling.xml");
-    lcb_query_pager_init(&pg, LCB_QUERY_MARKER);
+    lcb_pager_init(&pg, LCB_QUERY_MARKER);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), -1);
     CHECK_STR(err.aws_code, "Throttling");
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 0);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     lcb_buf_release(&ids);
@@ -469,7 +469,7 @@ test_ec2_pagination(void)
 {
     struct lcb_query q;
     struct lcb_query_resp r;
-    struct lcb_query_pager pg;
+    struct lcb_pager pg;
     struct lcb_err err;
 
     mock_reset();
@@ -480,25 +480,25 @@ test_ec2_pagination(void)
     lcb_query_init(&q, &lcb_query_ec2, "DescribeSnapshots");
     lcb_query_add(&q, "Owner.1", "self");
     lcb_query_resp_init(&r);
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
+    lcb_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 1);
     CHECK_INT(lcb_xml_count(lcb_xml_child(r.result, "snapshotSet"), "item"), 2);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 1); /* empty nextToken: the last page */
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 0);
     CHECK_STR(mock_calls[1].body.ptr, "Action=DescribeSnapshots&Version=2016-11-15&Owner.1=self"
                                       "&NextToken=eyJvZmZzZXQiOiAyfQ%3D%3D");
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
 
     /* the runaway guard */
     mock_reset();
     mock_reply(200, NULL, "<DescribeSnapshotsResponse><nextToken>a</nextToken></DescribeSnapshotsResponse>");
     mock_reply(200, NULL, "<DescribeSnapshotsResponse><nextToken>b</nextToken></DescribeSnapshotsResponse>");
-    lcb_query_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
+    lcb_pager_init(&pg, LCB_QUERY_NEXT_TOKEN_EC2);
     pg.max_pages = 2;
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), 1);
     CHECK_INT(lcb_query_page(&r, NULL, &q, &pg, &err), -1);
     CHECK(strstr(err.msg, "more than 2 pages") != NULL);
-    lcb_query_pager_release(&pg);
+    lcb_pager_release(&pg);
     lcb_query_resp_release(&r);
     lcb_query_release(&q);
     mock_reset();
