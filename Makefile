@@ -47,8 +47,11 @@ all: build/lcbackup
 setup:
 	@sh scripts/setup.sh
 
+# always relinked: after `make asan`, a plain `make` must point build/lcbackup back at the release
+# binary even though the ASan one is newer
+.PHONY: build/lcbackup
 build/lcbackup: $(BUILD)/lcbackup
-	@ln -sf $(VARIANT)/lcbackup $@
+	@ln -sfn $(VARIANT)/lcbackup $@
 
 $(BUILD)/lcbackup: $(CMD_OBJ) $(BUILD)/liblcb.a
 	@echo "  LINK  $@"
