@@ -184,6 +184,14 @@ class RequestLog:
             c["by_status"][str(status)] = c["by_status"].get(str(status), 0) + 1
             if code:
                 c["by_error"][code] = c["by_error"].get(code, 0) + 1
+        return e
+
+    def sent(self, e, bytes_out):
+        """The bytes of the answer actually written, once they are (add() comes before the
+        answer goes out, so that a client reading the log right after its answer finds it)."""
+        with self.lock:
+            self.counters["bytes_out"] += bytes_out - e["bytes_out"]
+            e["bytes_out"] = bytes_out
 
     def query(self, q):
         with self.lock:

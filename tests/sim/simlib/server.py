@@ -478,6 +478,12 @@ class AwsHandler(http.server.BaseHTTPRequestHandler):
         # Whatever part of the request body nobody read must go, or the connection closes.
         if not req.stream.done and not req.stream.drain():
             self.close_connection = True
+        code = None
+        if resp.status >= 300 or (rule and rule.code):
+            code = _error_code(resp)
+        # logged before the answer goes out: a client that reads the log right after its answer
+        # must find its request there
+        entry = sim.reqlog.add(req, resp.status, code, started, 0, rule)
         self.send_response_only(resp.status)
         self.send_header("Date", self.date_time_string(sim.world.server_time() + skew))
         self.send_header("Server", "lcsim")
@@ -518,10 +524,7 @@ class AwsHandler(http.server.BaseHTTPRequestHandler):
             close = getattr(body, "close", None)
             if close:
                 close()
-        code = None
-        if resp.status >= 300 or (rule and rule.code):
-            code = _error_code(resp)
-        sim.reqlog.add(req, resp.status, code, started, sent, rule)
+        sim.reqlog.sent(entry, sent)
 
 
 def _error_code(resp):
