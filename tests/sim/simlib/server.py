@@ -483,7 +483,13 @@ class AwsHandler(http.server.BaseHTTPRequestHandler):
             code = _error_code(resp)
         # logged before the answer goes out: a client that reads the log right after its answer
         # must find its request there
-        entry = sim.reqlog.add(req, resp.status, code, started, 0, rule)
+        drop_at = rule.drop_after_bytes if rule else None
+        planned = 0
+        if req.method != "HEAD":
+            planned = len(body) if isinstance(body, (bytes, bytearray)) else (resp.length or 0)
+            if drop_at is not None:
+                planned = min(planned, drop_at)
+        entry = sim.reqlog.add(req, resp.status, code, started, planned, rule)
         self.send_response_only(resp.status)
         self.send_header("Date", self.date_time_string(sim.world.server_time() + skew))
         self.send_header("Server", "lcsim")
@@ -499,7 +505,6 @@ class AwsHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         sent = 0
-        drop_at = rule.drop_after_bytes if rule else None
         try:
             if req.method != "HEAD":
                 chunks = [body] if isinstance(body, (bytes, bytearray)) else body
