@@ -176,14 +176,20 @@ print_summary(struct lcb_ctx *ctx, const struct lcb_backup *b, const struct flag
               const struct lcb_broker_restore_stats *st, const struct lcb_broker_compare_stats *cs,
               const struct shown *sh)
 {
+    size_t i;
+
     if (ctx->json) {
         print_json(ctx, b, f, st, cs, sh);
         return;
     }
     if (f->dry_run) {
-        fprintf(ctx->out, "dry run: would write %lld entities from %s (no request sent):\n%s"
-                "total: %lld requests, %lld entities, %lld bytes\n", st->entities, b->id,
-                lcb_buf_str(&st->per_type), sh->requests, st->entities, sh->bytes);
+        fprintf(ctx->out, "dry run: would write %lld entities from %s (no request sent):\n",
+                st->entities, b->id);
+        for (i = 0; i < st->per_type.ncounts; i++)
+            fprintf(ctx->out, "%s %llu\n", st->per_type.counts[i].type,
+                    (unsigned long long)st->per_type.counts[i].n);
+        fprintf(ctx->out, "total: %lld requests, %lld entities, %lld bytes\n", sh->requests,
+                st->entities, sh->bytes);
         return;
     }
     fprintf(ctx->out, "%s: %lld entities written, %lld failed\n", b->id, st->written, st->failed);

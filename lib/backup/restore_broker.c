@@ -20,7 +20,7 @@ void
 lcb_broker_restore_stats_release(struct lcb_broker_restore_stats *s)
 {
     lcb_buf_release(&s->failures);
-    lcb_buf_release(&s->per_type);
+    lcb_manifest_release(&s->per_type);
 }
 
 void
@@ -104,27 +104,6 @@ struct restore_state {
     struct lcb_broker_restore_stats *st;
 };
 
-static void
-count_type(struct lcb_buf *per_type, const char *type, size_t n)
-{
-    size_t tl = strlen(type), at = 0, end;
-    unsigned long long total = n;
-
-    /* one line a type, whatever the number of its pages: fold an earlier line into the new one */
-    while (at < per_type->len) {
-        char *line = per_type->ptr + at;
-        end = (size_t)(strchr(line, '\n') - per_type->ptr) + 1;
-        if (strncmp(line, type, tl) == 0 && line[tl] == ' ') {
-            total += strtoull(line + tl + 1, NULL, 10);
-            memmove(line, per_type->ptr + end, per_type->len - end + 1);
-            per_type->len -= end - at;
-            break;
-        }
-        at = end;
-    }
-    lcb_buf_addf(per_type, "%s %llu\n", type, total);
-}
-
 static int
 restore_page(void *ud, const char *type, struct lcb_json *page, struct lcb_err *err)
 {
@@ -133,7 +112,7 @@ restore_page(void *ud, const char *type, struct lcb_json *page, struct lcb_err *
     size_t i;
 
     s->st->entities += (long long)lcb_json_size(page);
-    count_type(&s->st->per_type, type, lcb_json_size(page));
+    lcb_manifest_count_add(&s->st->per_type, type, lcb_json_size(page));
     memset(&res, 0, sizeof(res));
     if (lcb_ngsi_write(s->req->ngsi, s->req->mode, page, s->req->batch, s->req->batch_bytes, &res,
                        err) < 0)

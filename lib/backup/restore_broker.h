@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../archive/manifest.h"
 #include "../core/buf.h"
 #include "../core/err.h"
 #include "../core/opt.h"
@@ -33,7 +34,7 @@ struct lcb_broker_restore_stats {
     long long written;
     long long failed;
     struct lcb_buf failures;    /* "id: reason" lines */
-    struct lcb_buf per_type;    /* "type count" lines */
+    struct lcb_manifest per_type; /* only its counts: entities per type, one a type */
 };
 
 struct lcb_broker_compare_stats {
