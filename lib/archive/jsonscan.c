@@ -448,11 +448,14 @@ lcb_jsonscan_end(struct lcb_jsonscan *s)
             return 0;
         break;
     case S_VALUE:
-        if (s->offset == 0 || s->depth == 0)
+        if (s->offset == 0 || s->depth == 0) {
+            s->cut = 1;
             return fail(s, s->offset, "no JSON value");
+        }
         break;
     default:
         break;
     }
+    s->cut = 1;
     return fail(s, s->offset, "unexpected end of JSON");
 }

@@ -48,6 +48,7 @@ struct lcb_jsonscan {
     unsigned char utf8_lo, utf8_hi; /* the allowed range of the next continuation byte */
     uint64_t offset;   /* bytes consumed */
     int64_t items;     /* elements of the top-level array; -1 when the top value is not an array */
+    int cut;           /* lcb_jsonscan_end failed because the input stopped early */
     char error[96];
     /* index mode (lcb_jsonscan_index) */
     struct lcb_jsonscan_index *ix;
@@ -68,7 +69,8 @@ void lcb_jsonscan_index_release(struct lcb_jsonscan_index *ix);
 /* Feed the next len bytes. Returns 0, or -1 with s->error set ("byte 812: unterminated string");
  * once failed it stays failed. */
 int lcb_jsonscan_feed(struct lcb_jsonscan *s, const void *data, size_t len);
-/* The input is complete: exactly one JSON value and white space. Returns 0 or -1 (s->error). */
+/* The input is complete: exactly one JSON value and white space. Returns 0 or -1 (s->error; s->cut
+ * set when what came was good so far but stopped early: a cut body rather than bad syntax). */
 int lcb_jsonscan_end(struct lcb_jsonscan *s);
 
 #endif

@@ -119,14 +119,15 @@ judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_e
 {
     const char *c;
     char what[96], why[128];
-    int cut;
+    int split;
 
     snprintf(what, sizeof(what), "page at offset %lld of %s", s->offset, xs->type);
     if (req_err->code == LCB_EINTR)
         return lcb_err_set(err, LCB_EINTR, "interrupted");
     if (req_err->code == LCB_OK && s->resp.status == 200) {
-        if (ngsi_page_split(&s->page, s->resp.body.ptr ? s->resp.body.ptr : "",
-                            s->resp.body.len, why, sizeof(why)) == 0) {
+        split = ngsi_page_split(&s->page, s->resp.body.ptr ? s->resp.body.ptr : "",
+                                s->resp.body.len, why, sizeof(why));
+        if (split == 0) {
             c = lcb_http_header_get(&s->resp.headers, "NGSILD-Results-Count");
             s->count = c ? strtoll(c, NULL, 10) : -1;
             return 1;
@@ -134,8 +135,7 @@ judge(struct xs *xs, struct slot *s, const struct lcb_err *req_err, struct lcb_e
         s->page.n = 0;
         /* a cut body is the network's (retried, then temporary); bad syntax is the broker's:
          * retried too, in case a byte was flipped on the way, then corrupt (exit 65) */
-        cut = strstr(why, "unexpected end") || strstr(why, "no JSON value");
-        lcb_err_set(err, cut ? LCB_ETEMP : LCB_ECORRUPT,
+        lcb_err_set(err, split == -2 ? LCB_ETEMP : LCB_ECORRUPT,
                     "%s: the answer is not a complete JSON array (%s)", what, why);
     } else if (req_err->code == LCB_OK && ngsi_limit_refused(&s->resp)) {
         return 2; /* the caller shrinks the page size */
@@ -223,7 +223,7 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
     size_t n = s->page.n, i, kept = 0, expected_dup = 0, len = s->resp.body.len;
     unsigned char *isnew = lcb_xcalloc(n ? n : 1, 1);
     const char *id = NULL;
-    int rc = 0;
+    int added, rc = 0;
 
     for (i = 0; i < n; i++) {
         if ((id = ngsi_page_id(&s->page, body, i, &xs->id)) == NULL) {
@@ -233,15 +233,14 @@ deliver(struct xs *xs, struct slot *s, struct lcb_err *err)
         }
         if (i == 0 && s->overlap)
             expected_dup = overlap_check(xs, s, id);
-        if ((rc = lcb_idset_add(&xs->x->ids, id, err)) < 0) {
+        if ((added = lcb_idset_add(&xs->x->ids, id, err)) < 0) {
             free(isnew);
             return lcb_wrap(err, "drop duplicate ids (set TMPDIR to a writable directory with "
                             "free space for the id index)");
         }
-        isnew[i] = (unsigned char)rc;
+        isnew[i] = (unsigned char)added;
         kept += isnew[i];
     }
-    rc = 0;
     if (!xs->reconciling)
         xs->st->duplicates += (long long)(n - kept - (kept < n ? expected_dup : 0));
     if (id) {

@@ -48,8 +48,9 @@ int ngsi_smaller_limit(const struct lcb_http_resp *r, int limit);
  * its elements' byte ranges, key_* the string value of their "id" member. */
 /* Split a page (a JSON array of objects) into its elements without building a tree, in the same
  * pass that checks its whole syntax (RFC 8259, UTF-8): a cut or corrupt body fails, and what
- * passes can be archived without another check. Returns 0, or -1 with why ("byte 812:
- * unterminated string"). */
+ * passes can be archived without another check. Returns 0, or -1 with why ("byte 812: invalid
+ * literal"), or -2 when the body stops early (a cut answer: "byte 4096: unexpected end of
+ * JSON"). */
 int ngsi_page_split(struct lcb_jsonscan_index *pg, const char *body, size_t len, char *why,
                     size_t whylen);
 /* The id of element k as a string in out (escapes decoded), or NULL when it has no string id. */

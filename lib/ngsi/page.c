@@ -24,7 +24,7 @@ ngsi_page_split(struct lcb_jsonscan_index *pg, const char *p, size_t len, char *
     if (lcb_jsonscan_feed(&sc, p, len) < 0 || lcb_jsonscan_end(&sc) < 0) {
         snprintf(why, wl, "%s", sc.error);
         pg->n = 0;
-        return -1;
+        return sc.cut ? -2 : -1;
     }
     if (sc.items < 0) {
         snprintf(why, wl, "not a JSON array");

@@ -170,9 +170,11 @@ test_page_split(void)
     static const char page[] =
         " [ {\"type\":\"T\",\"sub\":{\"id\":\"urn:inner\"},\"id\":\"urn:a\"},\n"
         "{\"id\":\"urn:b\\/x\",\"v\":[1,{\"id\":2}],\"s\":\"a,]}\\\"\"} ,{\"id\":7} ] ";
+    /* cut bodies (-2: the network's, retried) and bad syntax (-1: the broker's) */
+    static const char *const cut[] = { "", "  ", "[{\"id\":\"a\"}", "[{\"id\":\"a" };
     static const char *const bad[] = {
-        "", "{}", "[1]", "[{\"id\":\"a\"}", "[{\"id\":\"a\"},]", "[{\"id\":\"a\"}] x",
-        "[{\"id\":\"a\"]}", "[{\"id\":\"a", "[{\"id\":\"a\"}]]", "[{\"id\":\"a\"} {}]",
+        "{}", "[1]", "[{\"id\":\"a\"},]", "[{\"id\":\"a\"}] x",
+        "[{\"id\":\"a\"]}", "[{\"id\":\"a\"}]]", "[{\"id\":\"a\"} {}]",
         /* the split checks the whole syntax, as the archive writer no longer does for pages */
         "[{\"id\":\"a\",\"n\":01}]", "[{\"id\":\"a\",\"b\":tru}]", "[{\"id\":\"\xff\"}]",
         "[{\"id\":\"a\",\"n\":1.}]", "[{\"id\":\"a\\q\"}]",
@@ -196,6 +198,8 @@ test_page_split(void)
     CHECK_INT((int)pg.n, 0);
     for (i = 0; i < LCB_ARRAY_SIZE(bad); i++)
         CHECK_INT(ngsi_page_split(&pg, bad[i], strlen(bad[i]), why, sizeof(why)), -1);
+    for (i = 0; i < LCB_ARRAY_SIZE(cut); i++)
+        CHECK_INT(ngsi_page_split(&pg, cut[i], strlen(cut[i]), why, sizeof(why)), -2);
     ngsi_page_release(&pg);
     lcb_buf_release(&id);
 }
