@@ -96,6 +96,25 @@ sim_up() {
     set -a; . "$T/sim/env"; set +a
 }
 
+# profile_sim_start PROFILE ENTITIES: a simulator of its own for one broker profile, in
+# $T/sim-PROFILE (S3, KMS, SSM, and the broker seeded with ENTITIES LegoCity entities), its
+# environment loaded. profile_sim_stop PROFILE stops it; whatever still runs stops at exit.
+PROFILE_SIMS=""
+profile_sim_start() {
+    "$PY" "$ROOT/tests/sim/lcsim" up --state "$T/sim-$1" --broker-profile "$1" \
+        >"$T/sim-up.log" 2>&1 || { cat "$T/sim-up.log"; echo "Bail out! simulator ($1)"; exit 1; }
+    [ -n "$PROFILE_SIMS" ] || at_exit 'for s in $PROFILE_SIMS; do profile_sim_stop "$s" & done; wait'
+    PROFILE_SIMS="$PROFILE_SIMS $1"
+    set -a; . "$T/sim-$1/env"; set +a
+    sim_ctl POST /seed "{\"name\":\"legocity\",\"services\":[\"kms\",\"s3\",\"ssm\",\"broker\"],
+                         \"sizes\":{\"entities\":$2,\"tenants\":{}}}" >"$T/seed.json"
+    grep -q '"broker": "ok"' "$T/seed.json" || { cat "$T/seed.json"; echo "Bail out! seed"; exit 1; }
+}
+profile_sim_stop() { "$PY" "$ROOT/tests/sim/lcsim" down --state "$T/sim-$1" >/dev/null 2>&1; }
+
+# jget FILE KEY: a top-level field of the JSON object in FILE (a command's --json result)
+jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
 sim_ctl() { # sim_ctl METHOD PATH [JSON]
     curl -s -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$LCSIM_CONTROL_URL$2"
 }

@@ -19,22 +19,6 @@ STREETLIGHT=https://smartdatamodels.org/dataModel.Streetlighting/Streetlight
 PARKING=https://smartdatamodels.org/dataModel.Parking/ParkingSpot
 TRAFFIC=https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved
 PW=Brk-pw-7f3a9c1e5d  # the password in the broker URL of (b): must never show up
-SIMS=""
-
-# sim_start PROFILE: a simulator of our own per profile (S3, KMS, SSM and the broker seeded).
-sim_start() {
-    "$PY" "$ROOT/tests/sim/lcsim" up --state "$T/sim-$1" --broker-profile "$1" \
-        >"$T/sim-up.log" 2>&1 || { cat "$T/sim-up.log"; echo "Bail out! simulator ($1)"; exit 1; }
-    SIMS="$SIMS $T/sim-$1"
-    set -a; . "$T/sim-$1/env"; set +a
-    sim_ctl POST /seed '{"name":"legocity","services":["kms","s3","ssm","broker"],
-                         "sizes":{"entities":3600,"tenants":{}}}' >"$T/seed.json"
-    grep -q '"broker": "ok"' "$T/seed.json" || { cat "$T/seed.json"; echo "Bail out! seed"; exit 1; }
-}
-sim_stop() { "$PY" "$ROOT/tests/sim/lcsim" down --state "$1" >/dev/null 2>&1; }
-at_exit 'for s in $SIMS; do sim_stop "$s" & done; wait'
-
-jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 # aws_fetch LOCATION DIR: the archive as a user without lcbackup reads it (a copy in DIR.tar.zst)
 aws_fetch() {
     rm -rf "$2" && mkdir -p "$2" &&
@@ -226,11 +210,11 @@ print(" ".join("%s:%s" % (f["action"], f["hits"]) for f in json.load(sys.stdin)[
 
 for spec in orion-ld:1000 scorpio:1000 stellio:100 strict:100; do
     p=${spec%%:*} max=${spec#*:}
-    sim_start "$p"
+    profile_sim_start "$p" 3600
     full_export "$p" "$max"
     concurrent_export "$p"
     faulty_export "$p"
-    sim_stop "$T/sim-$p" &
+    profile_sim_stop "$p" &
 done
 wait
 

@@ -19,7 +19,6 @@ sim_ctl POST /seed '{"name":"legocity","services":["kms","s3","ssm","broker"],
 mkdir -p "$T/tmp"
 
 q() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 open_uploads() { sim_ctl GET "/s3/multipart?bucket=$BUCKET" | q 'len(d["uploads"])'; }
 export_cmd() { # export_cmd [VAR=VALUE...]: with these in its environment
     env "$@" "$LCBACKUP" --json backup broker --broker-url "$LCSIM_BROKER_URL" --bucket $BUCKET \

@@ -11,21 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 
 BUCKET=legocity-backups-dev
-SIMS=""
-
-sim_start() {
-    "$PY" "$ROOT/tests/sim/lcsim" up --state "$T/sim-$1" --broker-profile "$1" \
-        >"$T/sim-up.log" 2>&1 || { cat "$T/sim-up.log"; echo "Bail out! simulator ($1)"; exit 1; }
-    SIMS="$SIMS $T/sim-$1"
-    set -a; . "$T/sim-$1/env"; set +a
-    sim_ctl POST /seed '{"name":"legocity","services":["kms","s3","ssm","broker"],
-                         "sizes":{"entities":3000,"tenants":{}}}' >"$T/seed.json"
-    grep -q '"broker": "ok"' "$T/seed.json" || { cat "$T/seed.json"; echo "Bail out! seed"; exit 1; }
-}
-sim_stop() { "$PY" "$ROOT/tests/sim/lcsim" down --state "$1" >/dev/null 2>&1; }
-at_exit 'for s in $SIMS; do sim_stop "$s" & done; wait'
-
-jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 emu_ids() { sim_ctl GET "/broker/ids?tenant=$1" | "$PY" -c 'import json,sys; sys.stdout.write("".join(i + "\n" for i in sorted(json.load(sys.stdin)["ids"])))'; }
 # archive_ids LOCATION: the archive's entity ids, sorted (read with a presigned GET and tar)
 archive_ids() {
@@ -96,10 +81,10 @@ migrate() {
 }
 
 for p in orion-ld scorpio stellio strict; do
-    sim_start "$p"
+    profile_sim_start "$p" 3000
     roundtrip "$p"
     case $p in scorpio|stellio) migrate "$p" ;; esac
-    sim_stop "$T/sim-$p" &
+    profile_sim_stop "$p" &
 done
 wait
 

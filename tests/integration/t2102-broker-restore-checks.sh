@@ -18,7 +18,6 @@ sim_ctl POST /seed '{"name":"legocity","services":["kms","s3","ssm","broker"],
                      "sizes":{"entities":1500,"tenants":{"legocity":300}}}' >/dev/null
 
 q() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 emu_count() { sim_ctl GET "/broker/ids?tenant=$1" | q 'len(d["ids"])'; }
 writes() { # broker requests that change something, since the log was cleared
     sim_ctl GET /broker/requests | q 'len([r for r in d["requests"] if r["method"] in ("POST","PATCH","PUT","DELETE") and r["route"] != "POST /entityOperations/query"])'

@@ -16,7 +16,6 @@ sim_ctl POST /seed '{"name":"legocity","services":["kms","s3","ssm","broker"],
                      "sizes":{"entities":1500,"tenants":{}}}' >/dev/null
 
 q() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-jget() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 restores() { sql "SELECT count(*) FROM restores"; }
 # shown FILE: the dry run's request lines as "path query tenant n bytes first last", sorted
 shown() {
