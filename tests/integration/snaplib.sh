@@ -88,3 +88,15 @@ no_secret() {
     _pw=$(seed password)
     if grep -q -- "$_pw" "$@" 2>/dev/null; then fail "$_name" "the password appears"; else pass "$_name"; fi
 }
+
+# ebs_setup: the simulator seeded with LegoCity, EBS operations slowed a little (so that waits are
+# seen), the production policy in $P, and the seeded volumes and instance in VOL, ROOTVOL, INST.
+ebs_setup() {
+    sim_up --seed legocity
+    sim_ctl POST /delays '{"ebs.snapshot": 0.5, "ebs.snapshot_copy": 0.5, "ebs.volume": 0.3}' >/dev/null
+    P=$T/prod.json
+    write_policy "$P"
+    VOL=$(sim_ctl GET /ec2/seed | jq -r .data_volume_id)
+    ROOTVOL=$(sim_ctl GET /ec2/seed | jq -r .root_volume_id)
+    INST=$(sim_ctl GET /ec2/seed | jq -r .instance_id)
+}

@@ -5,13 +5,7 @@
 # snapshot going to error, no matching volume (66), --dry-run, delete, catalog check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snaplib.sh"
-sim_up --seed legocity
-sim_ctl POST /delays '{"ebs.snapshot": 0.5, "ebs.snapshot_copy": 0.5, "ebs.volume": 0.3}' >/dev/null
-P=$T/prod.json
-write_policy "$P"
-VOL=$(sim_ctl GET /ec2/seed | jq -r .data_volume_id)
-ROOTVOL=$(sim_ctl GET /ec2/seed | jq -r .root_volume_id)
-INST=$(sim_ctl GET /ec2/seed | jq -r .instance_id)
+ebs_setup
 last() { sql "select $1 from backups order by started_at desc, rowid desc limit 1"; }
 nsnaps() { boto ec2 "${1:-eu-west-1}" "len(c.describe_snapshots(OwnerIds=['self'])['Snapshots'])"; }
 ec2_tag() {

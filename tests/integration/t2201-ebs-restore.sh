@@ -6,13 +6,7 @@
 # the catalog's restore rows.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snaplib.sh"
-sim_up --seed legocity
-sim_ctl POST /delays '{"ebs.snapshot": 0.5, "ebs.snapshot_copy": 0.5, "ebs.volume": 0.3}' >/dev/null
-P=$T/prod.json
-write_policy "$P"
-VOL=$(sim_ctl GET /ec2/seed | jq -r .data_volume_id)
-ROOTVOL=$(sim_ctl GET /ec2/seed | jq -r .root_volume_id)
-INST=$(sim_ctl GET /ec2/seed | jq -r .instance_id)
+ebs_setup
 vol_of() { sed -n 's/^volume \(vol-[0-9a-f]*\) from .*/\1/p' "$OUT" | head -n 1; }
 vol() { boto ec2 "$1" "c.describe_volumes(VolumeIds=['$2'])['Volumes'][0]$3"; }
 
